@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { mascriVersion } from '../common/version.js';
+import { DEFAULT_ENDPOINT } from '../cri/client.js';
+import { DEFAULT_TIMEOUT } from './connection.js';
+import { registerImageCommands } from './images.js';
+import { registerRuntimeCommands } from './runtime.js';
+import { registerServeCommand } from './serve.js';
+
+/** The mascri program: `serve`, and a crictl-like client for everything else. */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('mascri')
+    .description('A Kubernetes CRI v1 runtime over the Docker CLI (mascri serve), and a crictl-like client for any CRI runtime')
+    .version(mascriVersion(), '--version', 'print mascri\'s version')
+    .enablePositionalOptions()
+    .option('-r, --runtime-endpoint <endpoint>', `runtime endpoint (env CONTAINER_RUNTIME_ENDPOINT; default ${DEFAULT_ENDPOINT})`)
+    .option('-i, --image-endpoint <endpoint>', 'image endpoint (env IMAGE_SERVICE_ENDPOINT; default: the runtime endpoint)')
+    .option('-t, --timeout <duration>', 'timeout of each call, e.g. 2s or 500ms', DEFAULT_TIMEOUT)
+    .option('-D, --debug', 'print debug information (stack traces of failures)')
+    .showHelpAfterError('(run with --help for usage)');
+
+  registerServeCommand(program);
+  registerRuntimeCommands(program);
+  registerImageCommands(program);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

@@ -1,0 +1,143 @@
+import { Chalk } from 'chalk';
+import Table from 'cli-table3';
+import { stringify as toYaml } from 'yaml';
+
+export type OutputFormat = 'json' | 'yaml' | 'table';
+
+/** Colour only on a terminal, and never with NO_COLOR set. */
+export const colors = new Chalk({ level: process.stdout.isTTY && !('NO_COLOR' in process.env) ? 1 : 0 });
+
+/** Validates an -o/--output value. */
+export function parseOutputFormat(value: string | undefined, allowed: OutputFormat[], fallback: OutputFormat): OutputFormat {
+  if (value === undefined || value === '') return fallback;
+  if ((allowed as string[]).includes(value)) return value as OutputFormat;
+  throw new UsageError(`unsupported output format "${value}": use one of ${allowed.join('|')}`);
+}
+
+/** A mistake in how the command was called (exit code 1, no stack trace). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/**
+ * A decoded CRI message as the protobuf JSON mapping prints it (what crictl prints):
+ * unset sub-messages left out, bytes as base64; keys are already camelCase, 64-bit
+ * integers already strings and enums already names (see LOADER_OPTIONS).
+ */
+export function toProtoJson(value: unknown): unknown {
+  if (value === null || value === undefined) return undefined;
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map((item) => toProtoJson(item));
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      const converted = toProtoJson(item);
+      if (converted !== undefined) out[key] = converted;
+    }
+    return out;
+  }
+  return value;
+}
+
+export function formatJson(value: unknown): string {
+  return JSON.stringify(toProtoJson(value), null, 2);
+}
+
+export function formatYaml(value: unknown): string {
+  return toYaml(toProtoJson(value)).trimEnd();
+}
+
+/** Prints a message as JSON or YAML. */
+export function printMessage(value: unknown, format: 'json' | 'yaml'): void {
+  console.log(format === 'json' ? formatJson(value) : formatYaml(value));
+}
+
+/**
+ * Prints status answers the way crictl's inspect commands do: {"status": ..., <info keys>...},
+ * info values that hold JSON objects embedded as objects; a single answer is not wrapped in a list.
+ */
+export function printStatuses(items: Array<{ status: unknown; info?: Record<string, string> }>, format: 'json' | 'yaml'): void {
+  const merged = items.map(({ status, info }) => {
+    const out: Record<string, unknown> = {};
+    if (status !== undefined) out.status = toProtoJson(status);
+    for (const key of Object.keys(info ?? {}).sort()) {
+      const raw = info![key]!;
+      out[key] = raw.startsWith('{') ? safeParse(raw) : raw.replace(/^"|"$/g, '');
+    }
+    return out;
+  });
+  const value = merged.length === 1 ? merged[0] : merged;
+  console.log(format === 'json' ? JSON.stringify(value, null, 2) : toYaml(value).trimEnd());
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A borderless, left-aligned table like crictl's, with a bold header on a terminal. */
+export function renderTable(head: string[], rows: string[][]): string {
+  const table = new Table({
+    head: head.map((h) => colors.bold(h)),
+    chars: {
+      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+      left: '', 'left-mid': '', mid: '', 'mid-mid': '',
+      right: '', 'right-mid': '', middle: '',
+    },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 4, compact: true },
+  });
+  table.push(...rows);
+  return table
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n');
+}
+
+export function printTable(head: string[], rows: string[][]): void {
+  console.log(renderTable(head, rows));
+}
+
+/** Sizes as crictl prints them: decimal units, three significant digits ("5.95MB"). */
+export function humanSize(bytes: number | string): string {
+  let value = Number(bytes);
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${parseFloat(value.toPrecision(3))}${units[unit]}`;
+}
+
+/** IDs as crictl shows them by default: without "sha256:", 13 characters. */
+export function truncateId(id: string, noTrunc = false): string {
+  const bare = id.replace(/^sha256:/, '');
+  return noTrunc ? bare : bare.slice(0, 13);
+}
+
+/** Go-style durations ("2s", "500ms", "1m30s") or plain seconds -> milliseconds. */
+export function parseDuration(text: string): number {
+  const trimmed = text.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let rest = trimmed;
+  const part = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/;
+  if (rest === '') throw new UsageError('empty duration');
+  while (rest !== '') {
+    const match = part.exec(rest);
+    if (!match) throw new UsageError(`invalid duration "${text}": use e.g. 2s, 500ms or 1m`);
+    total += Number(match[1]) * units[match[2]!]!;
+    rest = rest.slice(match[0].length);
+  }
+  return total;
+}

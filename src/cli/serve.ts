@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { MascriError } from '../common/errors.js';
+import { Logger, isLogLevel } from '../common/logger.js';
+import { DEFAULT_ENDPOINT } from '../cri/client.js';
+import { createDockerAdapter } from '../docker/adapter.js';
+import { MascriServer } from '../server/server.js';
+
+export const DEFAULT_POD_INFRA_IMAGE = 'registry.k8s.io/pause:3.10';
+
+interface ServeOptions {
+  listen: string;
+  docker: string;
+  podInfraImage: string;
+  logLevel: string;
+}
+
+/** `serve`: run the CRI server until SIGINT/SIGTERM. */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the CRI server (RuntimeService and ImageService) on a unix socket, backed by Docker')
+    .option('--listen <endpoint>', 'socket to serve on', DEFAULT_ENDPOINT)
+    .option('--docker <path>', 'docker CLI to run (DOCKER_HOST and DOCKER_CONTEXT are honoured)', 'docker')
+    .option('--pod-infra-image <image>', 'image of the pause container that holds each pod sandbox', DEFAULT_POD_INFRA_IMAGE)
+    .option('--log-level <level>', 'debug|info|warn|error', 'info')
+    .action(async (options: ServeOptions) => {
+      if (!isLogLevel(options.logLevel)) {
+        process.stderr.write(`mascri serve: unknown --log-level "${options.logLevel}": use debug, info, warn or error\n`);
+        process.exit(2);
+      }
+      const log = new Logger(options.logLevel);
+      let server: MascriServer;
+      try {
+        server = await MascriServer.start({
+          listen: options.listen,
+          docker: createDockerAdapter(options.docker, log),
+          podInfraImage: options.podInfraImage,
+          log,
+        });
+      } catch (error) {
+        const message = error instanceof MascriError || error instanceof Error ? error.message : String(error);
+        process.stderr.write(`mascri serve: ${message}\n`);
+        process.exit(1);
+      }
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info('shutting down', { signal });
+        server.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+}

@@ -1,0 +1,8 @@
+// Original file: src/cri/api.proto
+
+
+export interface RemoveContainerResponse {
+}
+
+export interface RemoveContainerResponse__Output {
+}

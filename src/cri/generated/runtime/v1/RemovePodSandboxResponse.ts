@@ -1,0 +1,8 @@
+// Original file: src/cri/api.proto
+
+
+export interface RemovePodSandboxResponse {
+}
+
+export interface RemovePodSandboxResponse__Output {
+}

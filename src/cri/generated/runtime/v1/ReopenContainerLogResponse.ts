@@ -1,0 +1,8 @@
+// Original file: src/cri/api.proto
+
+
+export interface ReopenContainerLogResponse {
+}
+
+export interface ReopenContainerLogResponse__Output {
+}

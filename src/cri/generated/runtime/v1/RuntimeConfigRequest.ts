@@ -1,0 +1,8 @@
+// Original file: src/cri/api.proto
+
+
+export interface RuntimeConfigRequest {
+}
+
+export interface RuntimeConfigRequest__Output {
+}

@@ -1,0 +1,12 @@
+// Original file: src/cri/api.proto
+
+
+export interface RuntimeFeatures {
+  'supplementalGroupsPolicy'?: (boolean);
+  'userNamespacesHostNetwork'?: (boolean);
+}
+
+export interface RuntimeFeatures__Output {
+  'supplementalGroupsPolicy': (boolean);
+  'userNamespacesHostNetwork': (boolean);
+}

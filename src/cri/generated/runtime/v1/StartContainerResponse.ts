@@ -1,0 +1,8 @@
+// Original file: src/cri/api.proto
+
+
+export interface StartContainerResponse {
+}
+
+export interface StartContainerResponse__Output {
+}

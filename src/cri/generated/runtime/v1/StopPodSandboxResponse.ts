@@ -1,0 +1,8 @@
+// Original file: src/cri/api.proto
+
+
+export interface StopPodSandboxResponse {
+}
+
+export interface StopPodSandboxResponse__Output {
+}

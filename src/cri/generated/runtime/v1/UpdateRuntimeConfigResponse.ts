@@ -1,0 +1,8 @@
+// Original file: src/cri/api.proto
+
+
+export interface UpdateRuntimeConfigResponse {
+}
+
+export interface UpdateRuntimeConfigResponse__Output {
+}

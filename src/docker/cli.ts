@@ -1,0 +1,120 @@
+import { execa, type ResultPromise } from 'execa';
+import type { Logger } from '../common/logger.js';
+import { DockerError, classifyDockerFailure, dockerMessage } from './errors.js';
+
+export interface DockerRunOptions {
+  /** Milliseconds before the call is killed and fails with DEADLINE_EXCEEDED. */
+  timeoutMs?: number;
+  /** Bytes fed to docker's stdin. */
+  input?: string;
+  /** Extra environment (e.g. a temporary DOCKER_CONFIG); DOCKER_HOST/DOCKER_CONTEXT are inherited. */
+  env?: Record<string, string>;
+  /** Aborts the call, e.g. when the gRPC client cancels. */
+  signal?: AbortSignal;
+}
+
+export interface DockerResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Observes every docker call (metrics and benchmarks hook in here). */
+export type DockerCallObserver = (args: readonly string[], durationMs: number, ok: boolean) => void;
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * The one place that runs the docker CLI: always an argument array (never a shell),
+ * always a timeout, and failures classified into DockerError.
+ */
+export class DockerCli {
+  private observers: DockerCallObserver[] = [];
+
+  constructor(
+    readonly binary: string = 'docker',
+    private readonly log?: Logger,
+  ) {}
+
+  onCall(observer: DockerCallObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** Runs `docker ...args` and returns its output, or throws a DockerError. */
+  async run(args: readonly string[], options: DockerRunOptions = {}): Promise<DockerResult> {
+    const started = performance.now();
+    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    let ok = false;
+    try {
+      const child: ResultPromise = execa(this.binary, args as string[], {
+        timeout,
+        input: options.input,
+        env: options.env,
+        cancelSignal: options.signal,
+        reject: false,
+        stripFinalNewline: true,
+        maxBuffer: 256 * 1024 * 1024,
+      });
+      const result = await child;
+      const stdout = String(result.stdout ?? '');
+      const stderr = String(result.stderr ?? '');
+      if (result.timedOut) {
+        throw new DockerError('timeout', `docker ${args[0]} did not finish within ${timeout} ms`, args);
+      }
+      if (result.isCanceled) {
+        throw new DockerError('timeout', `docker ${args[0]} was cancelled by the caller`, args);
+      }
+      if (result.failed) {
+        const code = (result as { code?: string }).code;
+        if (code === 'ENOENT') {
+          throw new DockerError('unavailable', `the docker CLI "${this.binary}" was not found; install it or pass --docker PATH`, args);
+        }
+        if (code === 'EACCES') {
+          throw new DockerError('unavailable', `the docker CLI "${this.binary}" is not executable`, args);
+        }
+        throw new DockerError(classifyDockerFailure(stderr), dockerMessage(stderr || String(result.message ?? '')), args, stdout);
+      }
+      ok = true;
+      return { stdout, stderr };
+    } finally {
+      const ms = performance.now() - started;
+      this.log?.debug('docker', { args: redactArgs(args), ms: Math.round(ms * 10) / 10, ok });
+      for (const observer of this.observers) observer(args, ms, ok);
+    }
+  }
+
+  /** Runs a docker command whose output is one JSON document per line (`--format '{{json .}}'`). */
+  async runJsonLines<T>(args: readonly string[], options?: DockerRunOptions): Promise<T[]> {
+    const { stdout } = await this.run(args, options);
+    return parseJsonLines<T>(stdout, args);
+  }
+
+  /** Runs a docker command whose output is a single JSON document. */
+  async runJson<T>(args: readonly string[], options?: DockerRunOptions): Promise<T> {
+    const { stdout } = await this.run(args, options);
+    try {
+      return JSON.parse(stdout) as T;
+    } catch {
+      throw new DockerError('internal', `docker ${args.join(' ')} printed output that is not JSON: ${stdout.slice(0, 200)}`, args);
+    }
+  }
+}
+
+/** Parses one JSON value per non-empty line. */
+export function parseJsonLines<T>(stdout: string, args: readonly string[] = []): T[] {
+  const out: T[] = [];
+  for (const line of stdout.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      throw new DockerError('internal', `docker ${args.join(' ')} printed a line that is not JSON: ${line.slice(0, 200)}`, args);
+    }
+  }
+  return out;
+}
+
+/** Arguments safe to log: values of credential-like options are hidden. */
+export function redactArgs(args: readonly string[]): string[] {
+  const secret = /^--?(password|password-stdin|creds|auth|token)$/i;
+  return args.map((arg, i) => (i > 0 && secret.test(args[i - 1]!) ? '***' : arg));
+}

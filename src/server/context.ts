@@ -1,0 +1,18 @@
+import type { Logger } from '../common/logger.js';
+import type { DockerAdapter } from '../docker/adapter.js';
+
+/** Settings of a running server. */
+export interface ServerOptions {
+  /** The pod infra ("pause") image every sandbox runs. */
+  podInfraImage: string;
+}
+
+/** What every CRI area module receives: the Docker adapter, a logger and the settings. */
+export interface ServerContext {
+  docker: DockerAdapter;
+  log: Logger;
+  options: ServerOptions;
+}
+
+/** A unary RPC implementation: decoded request in, response object out, errors thrown. */
+export type UnaryHandler<Req, Res> = (request: Req, signal: AbortSignal) => Promise<Res>;

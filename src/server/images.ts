@@ -1,0 +1,139 @@
+import { statfs } from 'node:fs/promises';
+import { invalidArgument } from '../common/errors.js';
+import type { FilesystemUsage } from '../cri/generated/runtime/v1/FilesystemUsage.js';
+import type { Image } from '../cri/generated/runtime/v1/Image.js';
+import type { ImageFsInfoResponse } from '../cri/generated/runtime/v1/ImageFsInfoResponse.js';
+import type { ImageStatusRequest__Output } from '../cri/generated/runtime/v1/ImageStatusRequest.js';
+import type { ImageStatusResponse } from '../cri/generated/runtime/v1/ImageStatusResponse.js';
+import type { ListImagesRequest__Output } from '../cri/generated/runtime/v1/ListImagesRequest.js';
+import type { ListImagesResponse } from '../cri/generated/runtime/v1/ListImagesResponse.js';
+import type { PullImageRequest__Output } from '../cri/generated/runtime/v1/PullImageRequest.js';
+import type { PullImageResponse } from '../cri/generated/runtime/v1/PullImageResponse.js';
+import type { RemoveImageRequest__Output } from '../cri/generated/runtime/v1/RemoveImageRequest.js';
+import type { RemoveImageResponse } from '../cri/generated/runtime/v1/RemoveImageResponse.js';
+import { imageFromInspect } from '../docker/convert.js';
+import { referenceMatchesImage } from '../docker/reference.js';
+import type { DockerImageInspect } from '../docker/types.js';
+import type { ServerContext } from './context.js';
+import { doing } from './errors.js';
+
+/** How old the image filesystem figures may get before a call refreshes them in the background. */
+const FS_INFO_MAX_AGE_MS = 5000;
+
+/** The CRI ImageService over Docker's image store. */
+export class ImageService {
+  private fsInfo: ImageFsInfoResponse | undefined;
+  private fsInfoAt = 0;
+  private fsInfoRefresh: Promise<void> | undefined;
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  /** Pulls the image (with credentials if given) and answers its image ID, "sha256:...". */
+  async pullImage(request: PullImageRequest__Output, signal: AbortSignal): Promise<PullImageResponse> {
+    const ref = requireImageRef(request.image?.image);
+    const auth = request.auth ?? undefined;
+    return doing(`pulling image "${ref}"`, async () => {
+      await this.ctx.docker.images.pull(ref, auth ?? undefined, signal);
+      const image = await this.ctx.docker.images.inspect(ref);
+      if (!image) throw invalidArgument('Docker reported success but the image is not in its store afterwards');
+      this.invalidateFsInfo();
+      return { imageRef: image.Id };
+    });
+  }
+
+  /** Every image, or those the filter's image reference names. */
+  async listImages(request: ListImagesRequest__Output): Promise<ListImagesResponse> {
+    const wanted = request.filter?.image?.image ?? '';
+    return doing('listing images', async () => {
+      const all = await this.ctx.docker.images.list();
+      const images = all.filter((image) => wanted === '' || referenceMatchesImage(wanted, image));
+      return { images: images.map((image) => this.toCri(image)) };
+    });
+  }
+
+  /** The image's status, or an empty answer when there is no such image (not an error, as the CRI requires). */
+  async imageStatus(request: ImageStatusRequest__Output): Promise<ImageStatusResponse> {
+    const ref = requireImageRef(request.image?.image);
+    return doing(`getting the status of image "${ref}"`, async () => {
+      const image = await this.ctx.docker.images.inspect(ref);
+      if (!image) return { image: null, info: {} };
+      const info: Record<string, string> = {};
+      if (request.verbose) info.info = JSON.stringify(image);
+      return { image: this.toCri(image), info };
+    });
+  }
+
+  /** Removes the image with all its tags; an absent image is success. */
+  async removeImage(request: RemoveImageRequest__Output): Promise<RemoveImageResponse> {
+    const ref = requireImageRef(request.image?.image);
+    return doing(`removing image "${ref}"`, async () => {
+      await this.ctx.docker.images.remove(ref);
+      this.invalidateFsInfo();
+      return {};
+    });
+  }
+
+  /**
+   * Image filesystem usage. Always fast and never failing: answers the last figures
+   * and refreshes them in the background when they are old.
+   */
+  async imageFsInfo(): Promise<ImageFsInfoResponse> {
+    const stale = Date.now() - this.fsInfoAt > FS_INFO_MAX_AGE_MS;
+    if (stale && !this.fsInfoRefresh) {
+      this.fsInfoRefresh = this.refreshFsInfo().finally(() => (this.fsInfoRefresh = undefined));
+    }
+    if (!this.fsInfo && this.fsInfoRefresh) {
+      // First call: wait a little for real figures, but never long.
+      await Promise.race([this.fsInfoRefresh, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    }
+    return this.fsInfo ?? { imageFilesystems: [emptyUsage('')], containerFilesystems: [] };
+  }
+
+  private invalidateFsInfo(): void {
+    this.fsInfoAt = 0;
+  }
+
+  private async refreshFsInfo(): Promise<void> {
+    try {
+      const [info, images] = await Promise.all([this.ctx.docker.system.info(), this.ctx.docker.images.list()]);
+      const root = info.DockerRootDir ?? '';
+      const usedBytes = images.reduce((sum, image) => sum + (image.Size ?? 0), 0);
+      let inodesUsed = 0;
+      try {
+        const fs = await statfs(root || '/');
+        inodesUsed = Math.max(0, fs.files - fs.ffree);
+      } catch {
+        // A remote Docker host: its filesystem is not ours to look at.
+      }
+      const usage: FilesystemUsage = {
+        timestamp: String(BigInt(Date.now()) * 1_000_000n),
+        fsId: { mountpoint: root },
+        usedBytes: { value: String(usedBytes) },
+        inodesUsed: { value: String(inodesUsed) },
+      };
+      this.fsInfo = { imageFilesystems: [usage], containerFilesystems: [] };
+      this.fsInfoAt = Date.now();
+    } catch (error) {
+      this.ctx.log.debug('image filesystem figures not refreshed', { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private toCri(image: DockerImageInspect): Image {
+    return imageFromInspect(image, referenceMatchesImage(this.ctx.options.podInfraImage, image));
+  }
+}
+
+function requireImageRef(ref: string | undefined): string {
+  const trimmed = (ref ?? '').trim();
+  if (trimmed === '') throw invalidArgument('the image reference is empty: set image.image in the request');
+  return trimmed;
+}
+
+function emptyUsage(mountpoint: string): FilesystemUsage {
+  return {
+    timestamp: String(BigInt(Date.now()) * 1_000_000n),
+    fsId: { mountpoint },
+    usedBytes: { value: '0' },
+    inodesUsed: { value: '0' },
+  };
+}

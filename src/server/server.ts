@@ -1,0 +1,141 @@
+import * as grpc from '@grpc/grpc-js';
+import { chmod, unlink } from 'node:fs/promises';
+import { GrpcCode, grpcCodeName, MascriError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import { grpcTarget, socketPath } from '../cri/client.js';
+import { loadCri } from '../cri/proto.js';
+import type { DockerAdapter } from '../docker/adapter.js';
+import type { ServerContext, ServerOptions, UnaryHandler } from './context.js';
+import { toServiceError } from './errors.js';
+import { ImageService } from './images.js';
+import { RuntimeInfoService } from './runtime-info.js';
+import { prepareSocketPath } from './socket.js';
+
+export interface StartOptions extends ServerOptions {
+  /** "unix:///run/mascri/mascri.sock" (or a plain absolute path). */
+  listen: string;
+  docker: DockerAdapter;
+  log: Logger;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler has its own request/response types
+type AnyUnary = UnaryHandler<any, any>;
+
+/** The CRI gRPC server: binds the socket, routes each RPC to its CRI area module. */
+export class MascriServer {
+  private constructor(
+    private readonly grpcServer: grpc.Server,
+    readonly endpoint: string,
+    private readonly path: string | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts serving on `options.listen`; fails if another server is live there. */
+  static async start(options: StartOptions): Promise<MascriServer> {
+    const ctx: ServerContext = { docker: options.docker, log: options.log, options: { podInfraImage: options.podInfraImage } };
+    const runtimeInfo = new RuntimeInfoService(ctx);
+    const images = new ImageService(ctx);
+
+    const runtimeHandlers: Record<string, AnyUnary> = {
+      Version: () => runtimeInfo.version(),
+      Status: (request) => runtimeInfo.status(request),
+    };
+    const imageHandlers: Record<string, AnyUnary> = {
+      PullImage: (request, signal) => images.pullImage(request, signal),
+      ListImages: (request) => images.listImages(request),
+      ImageStatus: (request) => images.imageStatus(request),
+      RemoveImage: (request) => images.removeImage(request),
+      ImageFsInfo: () => images.imageFsInfo(),
+    };
+
+    const cri = loadCri();
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+    server.addService(cri.runtime.v1.RuntimeService.service, implement('RuntimeService', cri.runtime.v1.RuntimeService.service, runtimeHandlers, options.log));
+    server.addService(cri.runtime.v1.ImageService.service, implement('ImageService', cri.runtime.v1.ImageService.service, imageHandlers, options.log));
+
+    const path = socketPath(options.listen);
+    if (path) await prepareSocketPath(path);
+    await new Promise<void>((resolve, reject) => {
+      server.bindAsync(grpcTarget(options.listen), grpc.ServerCredentials.createInsecure(), (error) => {
+        if (error) reject(new MascriError(GrpcCode.UNAVAILABLE, `cannot listen on ${options.listen}: ${error.message}`));
+        else resolve();
+      });
+    });
+    if (path) await chmod(path, 0o660);
+    options.log.info('serving the CRI', { endpoint: options.listen, podInfraImage: options.podInfraImage, docker: options.docker.cli.binary });
+    return new MascriServer(server, options.listen, path, options.log);
+  }
+
+  /** Stops accepting calls, lets running ones finish briefly, and removes the socket file. */
+  async stop(graceMs = 2000): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.grpcServer.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.grpcServer.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (this.path) await unlink(this.path).catch(() => undefined);
+    this.log.info('stopped', { endpoint: this.endpoint });
+  }
+}
+
+/**
+ * Builds a grpc-js implementation of `service`: each handler is wrapped with logging and
+ * error mapping; every method without a handler answers UNIMPLEMENTED, naming itself.
+ */
+export function implement(
+  serviceName: string,
+  service: grpc.ServiceDefinition,
+  handlers: Record<string, AnyUnary>,
+  log: Logger,
+): grpc.UntypedServiceImplementation {
+  const impl: grpc.UntypedServiceImplementation = {};
+  for (const [method, definition] of Object.entries(service)) {
+    const fullName = `${serviceName}/${method}`;
+    const handler = handlers[method];
+    if (definition.responseStream || definition.requestStream) {
+      impl[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        log.debug('rpc', { method: fullName, ms: 0, code: 'Unimplemented' });
+        call.emit('error', { code: GrpcCode.UNIMPLEMENTED, details: notImplemented(serviceName, method) });
+      };
+      continue;
+    }
+    impl[method] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const started = performance.now();
+      const finish = (code: number, details?: string) => {
+        const fields: Record<string, unknown> = { method: fullName, ms: Math.round((performance.now() - started) * 10) / 10, code: grpcCodeName(code) };
+        if (details) fields.error = details;
+        if (code === GrpcCode.INTERNAL || code === GrpcCode.UNKNOWN) log.warn('rpc failed', fields);
+        else log.debug('rpc', fields);
+      };
+      if (!handler) {
+        const details = notImplemented(serviceName, method);
+        finish(GrpcCode.UNIMPLEMENTED, details);
+        callback({ code: GrpcCode.UNIMPLEMENTED, details });
+        return;
+      }
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
+      handler(call.request, abort.signal).then(
+        (response) => {
+          finish(GrpcCode.OK);
+          callback(null, response);
+        },
+        (error: unknown) => {
+          const status = toServiceError(error);
+          finish(status.code ?? GrpcCode.INTERNAL, status.details);
+          callback(status);
+        },
+      );
+    };
+  }
+  return impl;
+}
+
+function notImplemented(serviceName: string, method: string): string {
+  return `${serviceName}.${method} is not implemented by mascri yet`;
+}
