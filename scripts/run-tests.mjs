@@ -1,0 +1,50 @@
+// Runs the compiled tests with node's test runner.
+//   node scripts/run-tests.mjs          unit tests, then end-to-end tests
+//   node scripts/run-tests.mjs unit     unit tests only (no Docker needed)
+//   node scripts/run-tests.mjs e2e      end-to-end tests only (needs scripts/setup.sh first)
+// Unit tests live beside the code (src/**/*.test.ts); end-to-end tests in test/e2e/.
+// End-to-end files run one at a time: they share one Docker engine.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+const which = process.argv[2] ?? 'all';
+const filter = process.argv[3];
+
+function find(dir, out = []) {
+  let names = [];
+  try { names = readdirSync(dir); } catch { return out; }
+  for (const name of names) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) find(path, out);
+    else if (name.endsWith('.test.js') && (!filter || path.includes(filter))) out.push(path);
+  }
+  return out.sort();
+}
+
+const suites = [];
+if (which === 'all' || which === 'unit') suites.push({ name: 'unit', files: find('dist/src'), concurrency: 4 });
+if (which === 'all' || which === 'e2e') suites.push({ name: 'e2e', files: find('dist/test/e2e'), concurrency: 1 });
+
+let passed = 0, failed = 0, skipped = 0, ok = true;
+const tapDir = mkdtempSync(join(tmpdir(), 'mascri-tests-'));
+for (const suite of suites) {
+  if (suite.files.length === 0) { console.error(`no ${suite.name} test files found (did the build run?)`); ok = false; continue; }
+  console.log(`\n=== ${suite.name} tests (${suite.files.length} files) ===`);
+  const tap = join(tapDir, `${suite.name}.tap`);
+  const result = spawnSync(process.execPath, [
+    '--test', `--test-concurrency=${suite.concurrency}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...suite.files,
+  ], { stdio: 'inherit', env: { ...process.env, NO_COLOR: '1' } });
+  const text = readFileSync(tap, 'utf8');
+  const count = (key) => Number((text.match(new RegExp(`^# ${key} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
+  passed += count('pass'); failed += count('fail'); skipped += count('skipped') + count('todo');
+  if (result.status !== 0) ok = false;
+}
+rmSync(tapDir, { recursive: true, force: true });
+if (process.env.CI && skipped > 0) { console.error(`${skipped} tests were skipped; no test may be skipped in CI`); ok = false; }
+console.log(`\n${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
+process.exit(ok && failed === 0 && passed > 0 ? 0 : 1);

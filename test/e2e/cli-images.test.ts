@@ -1,0 +1,118 @@
+/** The mascri client's image commands against a real server and engine, checked against `docker images`. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { MascriServer, docker, dockerImageId, mascri, pushTestImage, uniqueSuffix } from '../helpers.js';
+
+describe('mascri image commands', () => {
+  let server: MascriServer;
+  const created: string[] = [];
+  before(async () => {
+    server = await MascriServer.start();
+  });
+  after(async () => {
+    for (const ref of created) await docker(['rmi', '-f', ref]);
+    await server.stop();
+  });
+
+  test('pull, images, inspecti and rmi walk an image through its life', async () => {
+    const ref = await pushTestImage(`e2e-cli:${uniqueSuffix()}`);
+    created.push(ref);
+    const [repo, tag] = [ref.slice(0, ref.lastIndexOf(':')), ref.slice(ref.lastIndexOf(':') + 1)];
+
+    const pull = await server.cli(['pull', ref]);
+    assert.equal(pull.code, 0, pull.stderr);
+    const id = await dockerImageId(ref);
+    assert.equal(pull.stdout.trim(), `Image is up to date for ${id}`);
+
+    const table = await server.cli(['images']);
+    assert.equal(table.code, 0, table.stderr);
+    const [head, ...rows] = table.stdout.split('\n');
+    assert.deepEqual(head!.split(/\s{2,}/), ['IMAGE', 'TAG', 'IMAGE ID', 'SIZE']);
+    const row = rows.map((line) => line.split(/\s{2,}/)).find((cells) => cells[0] === repo && cells[1] === tag);
+    assert.ok(row, `images lists ${ref}:\n${table.stdout}`);
+    assert.equal(row[2], id.slice('sha256:'.length, 'sha256:'.length + 13));
+    assert.match(row[3]!, /^[\d.]+(B|kB|MB|GB)$/);
+
+    // docker images shows the same image.
+    const dockerView = await docker(['images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']);
+    assert.ok(dockerView.stdout.split('\n').includes(`${ref} ${id}`));
+
+    const quiet = await server.cli(['images', '-q']);
+    assert.ok(quiet.stdout.split('\n').includes(id));
+
+    const json = JSON.parse((await server.cli(['images', '-o', 'json', ref])).stdout);
+    assert.equal(json.images.length, 1);
+    assert.equal(json.images[0].id, id);
+    assert.equal(typeof json.images[0].size, 'string', '64-bit integers print as strings, as crictl does');
+    assert.ok(Array.isArray(json.images[0].repoTags), 'keys are camelCase');
+
+    const yaml = await server.cli(['images', '-o', 'yaml', ref]);
+    assert.match(yaml.stdout, /repoTags:\n\s+- localhost:5000\/e2e-cli:/);
+
+    const digests = await server.cli(['images', '--digests', '--no-trunc', ref]);
+    assert.match(digests.stdout.split('\n')[0]!, /IMAGE\s+TAG\s+DIGEST\s+IMAGE ID\s+SIZE/);
+    assert.ok(digests.stdout.includes(id.slice('sha256:'.length)));
+
+    const inspect = await server.cli(['inspecti', ref]);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    const status = JSON.parse(inspect.stdout);
+    assert.equal(status.status.id, id);
+    assert.equal(status.info.Id, id, 'verbose info is embedded as an object');
+
+    const rmi = await server.cli(['rmi', ref]);
+    assert.equal(rmi.code, 0, rmi.stderr);
+    assert.match(rmi.stdout, new RegExp(`Deleted: ${ref.replace(/[.]/g, '\\.')}`));
+    assert.equal(await dockerImageId(ref), '');
+  });
+
+  test('a missing image: pull fails with NotFound, inspecti reports it absent, rmi succeeds', async () => {
+    const pull = await server.cli(['pull', 'localhost:5000/does-not-exist:1']);
+    assert.notEqual(pull.code, 0);
+    assert.match(pull.stderr, /NotFound/);
+    assert.match(pull.stderr, /does-not-exist:1/);
+    assert.equal(pull.stderr.trim().split('\n').length, 1, 'one readable line');
+
+    const inspect = await server.cli(['inspecti', 'localhost:5000/does-not-exist:1']);
+    assert.notEqual(inspect.code, 0);
+    assert.match(inspect.stderr, /not present/);
+
+    const rmi = await server.cli(['rmi', 'localhost:5000/does-not-exist:1']);
+    assert.equal(rmi.code, 0, rmi.stderr);
+  });
+
+  test('a bad reference fails with InvalidArgument', async () => {
+    const pull = await server.cli(['pull', 'Bad//Ref']);
+    assert.notEqual(pull.code, 0);
+    assert.match(pull.stderr, /InvalidArgument: .*invalid reference format/);
+  });
+
+  test('version, info and imagefsinfo print what crictl prints', async () => {
+    const version = await server.cli(['version']);
+    assert.match(version.stdout, /^Version:  0\.1\.0\nRuntimeName:  mascri\nRuntimeVersion:  \S+\nRuntimeApiVersion:  v1$/);
+    const info = JSON.parse((await server.cli(['info'])).stdout);
+    assert.deepEqual(info.status.conditions.map((c: { type: string; status: boolean }) => [c.type, c.status]), [['RuntimeReady', true], ['NetworkReady', true]]);
+    assert.ok(info.docker.ServerVersion);
+    const fs = JSON.parse((await server.cli(['imagefsinfo'])).stdout);
+    assert.ok(Number(fs.status.imageFilesystems[0].usedBytes.value) > 0);
+  });
+
+  test('environment variables choose the endpoint like crictl\'s', async () => {
+    const viaEnv = await mascri(['version'], { env: { CONTAINER_RUNTIME_ENDPOINT: server.endpoint } });
+    assert.equal(viaEnv.code, 0, viaEnv.stderr);
+    const imageViaEnv = await mascri(['images', '-q'], { env: { CONTAINER_RUNTIME_ENDPOINT: 'unix:///nonexistent/x.sock', IMAGE_SERVICE_ENDPOINT: server.endpoint } });
+    assert.equal(imageViaEnv.code, 0, imageViaEnv.stderr);
+  });
+
+  test('a wrong endpoint says which socket was tried and how to start the server', async () => {
+    const result = await mascri(['-r', 'unix:///tmp/mascri-nothing-here.sock', 'images']);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /unix:\/\/\/tmp\/mascri-nothing-here\.sock/);
+    assert.match(result.stderr, /mascri serve --listen/);
+  });
+
+  test('bad usage is a clear error', async () => {
+    const result = await server.cli(['images', '-o', 'xml']);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /unsupported output format "xml"/);
+  });
+});

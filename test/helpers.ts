@@ -1,0 +1,217 @@
+/** Shared helpers of the end-to-end tests: a real `mascri serve` on a temporary socket, against the real engine. */
+import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CriClient } from '../src/cri/client.js';
+
+/** The project root (tests run from dist/test/). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'mascri');
+
+export const REGISTRY = 'localhost:5000';
+export const BUSYBOX = `${REGISTRY}/busybox:latest`;
+export const BUSYBOX_NOBODY = `${REGISTRY}/busybox:nobody`;
+export const BUSYBOX_UID1000 = `${REGISTRY}/busybox:uid1000`;
+export const PAUSE = `${REGISTRY}/pause:3.10`;
+export const HTTPD = `${REGISTRY}/httpd:latest`;
+
+/** A short random suffix for names that must not collide between runs. */
+export function uniqueSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the docker CLI for a test's own checks and fixtures (never for what mascri is being tested on). */
+export async function docker(args: string[], input?: string): Promise<CliResult> {
+  const result = await execa('docker', args, { reject: false, input, timeout: 120_000 });
+  return { code: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** Runs `mascri` with the given arguments (no endpoint added). */
+export async function mascri(args: string[], options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [BIN, ...args], {
+    reject: false,
+    input: options.input ?? '',
+    env: { NO_COLOR: '1', ...options.env },
+    timeout: options.timeoutMs ?? 120_000,
+  });
+  return { code: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+export interface ServeOptions {
+  /** Extra environment for the server (e.g. DOCKER_HOST). */
+  env?: Record<string, string>;
+  extraArgs?: string[];
+  /** Reuse this socket path instead of a fresh one. */
+  socket?: string;
+}
+
+/** A running `mascri serve` child process. */
+export class MascriServer {
+  private output = '';
+  readonly client: CriClient;
+
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly socket: string,
+    readonly dir: string | undefined,
+  ) {
+    this.client = new CriClient(this.endpoint, this.endpoint, 30_000);
+    proc.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    proc.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+  }
+
+  get endpoint(): string {
+    return `unix://${this.socket}`;
+  }
+
+  /** Everything the server printed so far (its structured log). */
+  get logs(): string {
+    return this.output;
+  }
+
+  /** Starts `mascri serve` on a fresh temporary socket and waits until it answers Version. */
+  static async start(options: ServeOptions = {}): Promise<MascriServer> {
+    const dir = options.socket ? undefined : mkdtempSync(join(tmpdir(), 'mascri-e2e-'));
+    const socket = options.socket ?? join(dir!, 'mascri.sock');
+    const proc = spawn(
+      process.execPath,
+      [BIN, 'serve', '--listen', `unix://${socket}`, '--log-level', 'debug', '--pod-infra-image', PAUSE, ...(options.extraArgs ?? [])],
+      { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const server = new MascriServer(proc, socket, dir);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`mascri serve exited with ${proc.exitCode}: ${server.logs}`);
+      if (existsSync(socket)) {
+        try {
+          await server.client.callRuntime('Version', {}, { timeoutMs: 1000 });
+          return server;
+        } catch {
+          // not yet
+        }
+      }
+      if (Date.now() > deadline) {
+        await server.stop();
+        throw new Error(`mascri serve did not answer within 15 s: ${server.logs}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  /** Runs the mascri client against this server. */
+  cli(args: string[], options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+    return mascri(['-r', this.endpoint, ...args], options);
+  }
+
+  /** Stops the server with `signal` and waits for it to exit; removes its temporary directory. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    this.client.close();
+    const exited = new Promise<number | null>((resolve) => {
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null) resolve(this.proc.exitCode);
+      else this.proc.once('exit', (code) => resolve(code));
+    });
+    this.proc.kill(signal);
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+    const code = await exited;
+    clearTimeout(timer);
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    return code;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A unix-socket relay to the real Docker daemon that a test can cut and restore,
+ * to see how mascri behaves when the daemon goes away and comes back.
+ */
+export class DaemonRelay {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  readonly dir = mkdtempSync(join(tmpdir(), 'mascri-relay-'));
+  readonly path = join(this.dir, 'docker.sock');
+
+  constructor(private readonly target = '/var/run/docker.sock') {}
+
+  get dockerHost(): string {
+    return `unix://${this.path}`;
+  }
+
+  /** Starts relaying (the daemon is "up"). */
+  async up(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = createConnection(this.target);
+      this.sockets.add(client);
+      this.sockets.add(upstream);
+      client.pipe(upstream).pipe(client);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((resolve) => server.listen(this.path, resolve));
+    this.server = server;
+  }
+
+  /** Stops relaying and cuts every open connection (the daemon is "down"). */
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async dispose(): Promise<void> {
+    await this.down();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Builds a tiny image of its own (its own ID, so removing it never touches a shared image),
+ * pushes it to the local registry as `name`, and removes the local copy: a pull must fetch it.
+ */
+export async function pushTestImage(name: string): Promise<string> {
+  const ref = `${REGISTRY}/${name}`;
+  const dir = mkdtempSync(join(tmpdir(), 'mascri-image-'));
+  try {
+    writeFileSync(join(dir, 'hello.txt'), `made for ${name}\n`);
+    const tar = join(dir, '..', `${dir.split('/').pop()}.tar`);
+    await execa('tar', ['-C', dir, '-cf', tar, 'hello.txt']);
+    try {
+      for (const args of [['import', '-c', `LABEL io.mascri.e2e=${name}`, '-c', 'USER 1000', tar, ref], ['push', '-q', ref], ['rmi', ref]]) {
+        const result = await docker(args);
+        if (result.code !== 0) throw new Error(`docker ${args.join(' ')} failed: ${result.stderr}`);
+      }
+    } finally {
+      rmSync(tar, { force: true });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return ref;
+}
+
+/** The image ID Docker has for `ref`, or '' when it has none. */
+export async function dockerImageId(ref: string): Promise<string> {
+  const result = await docker(['image', 'inspect', '--format', '{{.Id}}', ref]);
+  return result.code === 0 ? result.stdout.trim() : '';
+}
