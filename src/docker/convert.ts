@@ -23,3 +23,14 @@ export function imageFromInspect(inspect: DockerImageInspect, pinned = false): I
     pinned,
   };
 }
+
+/** Docker's RFC 3339 timestamps ("2026-11-23T09:47:10.526351254Z") -> nanoseconds since the epoch, as a decimal string; "0" for Docker's zero time. */
+export function dockerTimeToNanos(time: string | undefined): string {
+  if (!time || time.startsWith('0001-01-01')) return '0';
+  const match = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(time);
+  if (!match) return '0';
+  const seconds = Date.parse(`${match[1]}${match[3]}`);
+  if (Number.isNaN(seconds)) return '0';
+  const fraction = (match[2] ?? '').padEnd(9, '0').slice(0, 9);
+  return (BigInt(seconds) * 1_000_000n + BigInt(fraction)).toString();
+}

@@ -39,3 +39,55 @@ export interface DockerVersion {
   Client?: { Version?: string; ApiVersion?: string };
   Server?: { Version?: string; ApiVersion?: string; MinAPIVersion?: string } | null;
 }
+
+export interface DockerContainerInspect {
+  Id: string;
+  Name: string;
+  Created: string;
+  Image: string;
+  State: {
+    Status: string;
+    Running: boolean;
+    Paused?: boolean;
+    Restarting?: boolean;
+    OOMKilled: boolean;
+    Dead?: boolean;
+    Pid: number;
+    ExitCode: number;
+    Error: string;
+    StartedAt: string;
+    FinishedAt: string;
+  };
+  Config: {
+    Hostname?: string;
+    User?: string;
+    Env?: string[] | null;
+    Cmd?: string[] | null;
+    Entrypoint?: string[] | null;
+    Image?: string;
+    WorkingDir?: string;
+    Labels?: Record<string, string> | null;
+    Tty?: boolean;
+    OpenStdin?: boolean;
+    StdinOnce?: boolean;
+  };
+  HostConfig: {
+    NetworkMode?: string;
+    PidMode?: string;
+    IpcMode?: string;
+    Privileged?: boolean;
+    CgroupParent?: string;
+    PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | null;
+    [key: string]: unknown;
+  };
+  NetworkSettings: {
+    IPAddress?: string;
+    GlobalIPv6Address?: string;
+    Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | null;
+    Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string }> | null;
+  };
+  ResolvConfPath?: string;
+  HostnamePath?: string;
+  HostsPath?: string;
+  Mounts?: Array<{ Type: string; Source: string; Destination: string; RW: boolean; Propagation?: string }>;
+}

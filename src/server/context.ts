@@ -1,5 +1,6 @@
 import type { Logger } from '../common/logger.js';
 import type { DockerAdapter } from '../docker/adapter.js';
+import type { HostProbe } from './host-probe.js';
 
 /** Settings of a running server. */
 export interface ServerOptions {
@@ -12,6 +13,8 @@ export interface ServerContext {
   docker: DockerAdapter;
   log: Logger;
   options: ServerOptions;
+  /** What the host lets Docker grant (capabilities, oom_score_adj, cgroups, LSMs). */
+  host: HostProbe;
 }
 
 /** A unary RPC implementation: decoded request in, response object out, errors thrown. */

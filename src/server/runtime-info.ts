@@ -4,6 +4,7 @@ import type { StatusResponse } from '../cri/generated/runtime/v1/StatusResponse.
 import type { VersionResponse } from '../cri/generated/runtime/v1/VersionResponse.js';
 import type { RuntimeCondition } from '../cri/generated/runtime/v1/RuntimeCondition.js';
 import type { ServerContext } from './context.js';
+import { hostSummary } from './host.js';
 
 /** The CRI API version string that runtimes report in VersionResponse.version. */
 export const KUBELET_API_VERSION = '0.1.0';
@@ -56,6 +57,7 @@ export class RuntimeInfoService {
     if (request.verbose) {
       info.config = JSON.stringify({ podInfraImage: this.ctx.options.podInfraImage, dockerCli: this.ctx.docker.cli.binary });
       if (dockerInfo) info.docker = JSON.stringify(dockerInfo);
+      info.host = JSON.stringify(hostSummary(await this.ctx.host.get()));
     }
     return { status: { conditions }, info, runtimeHandlers: [{ name: '', features: { recursiveReadOnlyMounts: false, userNamespaces: false } }] };
   }

@@ -7,7 +7,9 @@ import { loadCri } from '../cri/proto.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { ServerContext, ServerOptions, UnaryHandler } from './context.js';
 import { toServiceError } from './errors.js';
+import { HostProbe } from './host-probe.js';
 import { ImageService } from './images.js';
+import { SandboxService } from './sandboxes.js';
 import { RuntimeInfoService } from './runtime-info.js';
 import { prepareSocketPath } from './socket.js';
 
@@ -32,13 +34,25 @@ export class MascriServer {
 
   /** Starts serving on `options.listen`; fails if another server is live there. */
   static async start(options: StartOptions): Promise<MascriServer> {
-    const ctx: ServerContext = { docker: options.docker, log: options.log, options: { podInfraImage: options.podInfraImage } };
+    const ctx: ServerContext = {
+      docker: options.docker,
+      log: options.log,
+      options: { podInfraImage: options.podInfraImage },
+      host: new HostProbe(options.docker, options.log),
+    };
+    void ctx.host.get(); // find out what the host grants while nothing waits for it
     const runtimeInfo = new RuntimeInfoService(ctx);
     const images = new ImageService(ctx);
+    const sandboxes = new SandboxService(ctx);
 
     const runtimeHandlers: Record<string, AnyUnary> = {
       Version: () => runtimeInfo.version(),
       Status: (request) => runtimeInfo.status(request),
+      RunPodSandbox: (request) => sandboxes.runPodSandbox(request),
+      StopPodSandbox: (request) => sandboxes.stopPodSandbox(request),
+      RemovePodSandbox: (request) => sandboxes.removePodSandbox(request),
+      PodSandboxStatus: (request) => sandboxes.podSandboxStatus(request),
+      ListPodSandbox: (request) => sandboxes.listPodSandbox(request),
     };
     const imageHandlers: Record<string, AnyUnary> = {
       PullImage: (request, signal) => images.pullImage(request, signal),

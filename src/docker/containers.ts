@@ -1,0 +1,81 @@
+import type { DockerCli } from './cli.js';
+import { DockerError, type DockerErrorKind } from './errors.js';
+import { parseJsonLines } from './cli.js';
+import type { DockerContainerInspect } from './types.js';
+
+/** Docker container operations used for sandboxes and containers. */
+export class DockerContainers {
+  constructor(private readonly docker: DockerCli) {}
+
+  /** `docker run -d ...args`: creates and starts in one call; answers the new container ID. */
+  async run(args: readonly string[], timeoutMs = 60_000): Promise<string> {
+    const { stdout } = await this.docker.run(['run', '--detach', ...args], { timeoutMs });
+    return lastLine(stdout);
+  }
+
+  /** `docker create ...args`; answers the new container ID. */
+  async create(args: readonly string[], timeoutMs = 60_000): Promise<string> {
+    const { stdout } = await this.docker.run(['create', ...args], { timeoutMs });
+    return lastLine(stdout);
+  }
+
+  async start(id: string): Promise<void> {
+    await this.docker.run(['start', '--', id], { timeoutMs: 60_000 });
+  }
+
+  /** Stops containers (SIGTERM, then SIGKILL after `graceSeconds`); absent ones are ignored. */
+  async stop(ids: readonly string[], graceSeconds: number): Promise<void> {
+    if (ids.length === 0) return;
+    await ignoring(['not-found'], () =>
+      this.docker.run(['stop', '--time', String(Math.max(0, Math.floor(graceSeconds))), '--', ...ids], { timeoutMs: (graceSeconds + 30) * 1000 }),
+    );
+  }
+
+  /** Force-removes containers (and their anonymous volumes); absent ones are ignored. */
+  async remove(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await ignoring(['not-found'], () => this.docker.run(['rm', '--force', '--volumes', '--', ...ids], { timeoutMs: 60_000 }));
+  }
+
+  /** Inspects containers by ID, ID prefix or name; missing ones are left out. */
+  async inspect(refs: readonly string[]): Promise<DockerContainerInspect[]> {
+    if (refs.length === 0) return [];
+    try {
+      return await this.docker.runJsonLines<DockerContainerInspect>(['container', 'inspect', '--format', '{{json .}}', '--', ...refs]);
+    } catch (error) {
+      if (error instanceof DockerError && error.kind === 'not-found') return parseJsonLines<DockerContainerInspect>(error.stdout);
+      throw error;
+    }
+  }
+
+  /** Inspects one container; undefined when Docker has none by that ID or name. */
+  async inspectOne(ref: string): Promise<DockerContainerInspect | undefined> {
+    const [found] = await this.inspect([ref]);
+    return found;
+  }
+
+  /** Full IDs of all containers (running or not) carrying every given label (`key` or `key=value`). */
+  async listIds(labels: readonly string[]): Promise<string[]> {
+    const { stdout } = await this.docker.run(['ps', '--all', '--quiet', '--no-trunc', ...labels.flatMap((label) => ['--filter', `label=${label}`])]);
+    return stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+  }
+
+  /** Inspects every container carrying the labels (two docker calls). */
+  async list(labels: readonly string[]): Promise<DockerContainerInspect[]> {
+    return this.inspect(await this.listIds(labels));
+  }
+}
+
+async function ignoring(kinds: DockerErrorKind[], fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    if (error instanceof DockerError && kinds.includes(error.kind)) return;
+    throw error;
+  }
+}
+
+function lastLine(stdout: string): string {
+  const lines = stdout.trim().split('\n');
+  return lines[lines.length - 1]!.trim();
+}

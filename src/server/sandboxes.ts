@@ -1,0 +1,246 @@
+import { mkdir, readdir, rmdir, stat } from 'node:fs/promises';
+import { alreadyExists, invalidArgument, notFound } from '../common/errors.js';
+import type { ListPodSandboxRequest__Output } from '../cri/generated/runtime/v1/ListPodSandboxRequest.js';
+import type { ListPodSandboxResponse } from '../cri/generated/runtime/v1/ListPodSandboxResponse.js';
+import type { PodSandbox } from '../cri/generated/runtime/v1/PodSandbox.js';
+import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig.js';
+import type { PodSandboxStatus } from '../cri/generated/runtime/v1/PodSandboxStatus.js';
+import type { PodSandboxStatusRequest__Output } from '../cri/generated/runtime/v1/PodSandboxStatusRequest.js';
+import type { PodSandboxStatusResponse } from '../cri/generated/runtime/v1/PodSandboxStatusResponse.js';
+import type { RemovePodSandboxRequest__Output } from '../cri/generated/runtime/v1/RemovePodSandboxRequest.js';
+import type { RunPodSandboxRequest__Output } from '../cri/generated/runtime/v1/RunPodSandboxRequest.js';
+import type { RunPodSandboxResponse } from '../cri/generated/runtime/v1/RunPodSandboxResponse.js';
+import type { StopPodSandboxRequest__Output } from '../cri/generated/runtime/v1/StopPodSandboxRequest.js';
+import { dockerTimeToNanos } from '../docker/convert.js';
+import { DockerError } from '../docker/errors.js';
+import { LABEL_SANDBOX_ID, LABEL_TYPE, decodeSandboxLabels, isReservedLabel, sandboxLabels, type SandboxLabelInput } from '../docker/labels.js';
+import { sandboxContainerName } from '../docker/naming.js';
+import { sandboxRunPlan } from '../docker/sandbox-args.js';
+import type { DockerContainerInspect } from '../docker/types.js';
+import type { ServerContext } from './context.js';
+import { doing } from './errors.js';
+import { matchesIdPrefix, matchesLabelSelector } from './filters.js';
+
+/** Seconds a pause container gets to exit on SIGTERM before SIGKILL (it exits at once). */
+const PAUSE_STOP_GRACE_SECONDS = 10;
+/** Containers still running when their pod is stopped are terminated at once, as the CRI requires. */
+const MEMBER_STOP_GRACE_SECONDS = 0;
+
+/** A sandbox as mascri sees it: the pause container's inspect and what its labels say. */
+interface SandboxRecord {
+  inspect: DockerContainerInspect;
+  meta: SandboxLabelInput;
+}
+
+/** RunPodSandbox, StopPodSandbox, RemovePodSandbox, PodSandboxStatus, ListPodSandbox. */
+export class SandboxService {
+  constructor(private readonly ctx: ServerContext) {}
+
+  /** Runs the pod's pause container; any failure after it exists removes it again. */
+  async runPodSandbox(request: RunPodSandboxRequest__Output): Promise<RunPodSandboxResponse> {
+    const config = request.config;
+    const meta = config?.metadata;
+    if (!config || !meta) throw invalidArgument('config.metadata is required: a sandbox needs a name, namespace, uid and attempt');
+    if (!meta.name) throw invalidArgument('config.metadata.name is empty');
+    for (const key of Object.keys(config.labels ?? {})) {
+      if (isReservedLabel(key)) throw invalidArgument(`config.labels: "${key}" is reserved for mascri's own labels`);
+    }
+    const metadata = { name: meta.name, namespace: meta.namespace, uid: meta.uid, attempt: meta.attempt };
+    const what = `running pod sandbox ${describeMetadata(metadata)}`;
+    const name = sandboxContainerName(metadata);
+    return doing(what, async () => {
+      const dockerRuntime = await this.dockerRuntimeFor(request.runtimeHandler);
+      const host = await this.ctx.host.get();
+      await this.ensurePodInfraImage();
+      const labels = sandboxLabels({
+        metadata,
+        labels: config.labels ?? {},
+        annotations: config.annotations ?? {},
+        logDirectory: config.logDirectory ?? '',
+        runtimeHandler: request.runtimeHandler ?? '',
+        config: storedConfig(config),
+      });
+      const plan = sandboxRunPlan({ config, name, image: this.ctx.options.podInfraImage, labels, host, dockerRuntime });
+      for (const warning of plan.warnings) this.ctx.log.warn('sandbox adapted to the host', { sandbox: name, warning });
+
+      const createdLogDirectory = config.logDirectory ? await makeDirectory(config.logDirectory) : undefined;
+      try {
+        const id = await this.ctx.docker.containers.run(plan.args);
+        return { podSandboxId: id };
+      } catch (error) {
+        if (error instanceof DockerError && error.kind === 'already-exists') {
+          const existing = await this.ctx.docker.containers.inspectOne(name).catch(() => undefined);
+          throw alreadyExists(`a pod sandbox with ${describeMetadata(metadata)} already exists: ${existing?.Id ?? name}`);
+        }
+        // `docker run` may have created the container before failing to start it.
+        await this.ctx.docker.containers.remove([name]).catch((cleanup: unknown) =>
+          this.ctx.log.error('could not remove a half-made sandbox', { sandbox: name, error: String(cleanup) }),
+        );
+        if (createdLogDirectory) await removeIfEmpty(createdLogDirectory);
+        throw error;
+      }
+    });
+  }
+
+  /** Stops the pod's containers, then its pause container; an absent or stopped sandbox is success. */
+  async stopPodSandbox(request: StopPodSandboxRequest__Output): Promise<Record<string, never>> {
+    const id = requireId(request.podSandboxId);
+    return doing(`stopping pod sandbox "${id}"`, async () => {
+      const sandbox = await this.find(id);
+      if (!sandbox) return {};
+      const members = await this.ctx.docker.containers.listIds([`${LABEL_SANDBOX_ID}=${sandbox.inspect.Id}`]);
+      await this.ctx.docker.containers.stop(members, MEMBER_STOP_GRACE_SECONDS);
+      await this.ctx.docker.containers.stop([sandbox.inspect.Id], PAUSE_STOP_GRACE_SECONDS);
+      return {};
+    });
+  }
+
+  /** Force-removes the pod's containers and its pause container; an absent sandbox is success. */
+  async removePodSandbox(request: RemovePodSandboxRequest__Output): Promise<Record<string, never>> {
+    const id = requireId(request.podSandboxId);
+    return doing(`removing pod sandbox "${id}"`, async () => {
+      const sandbox = await this.find(id);
+      if (!sandbox) return {};
+      const members = await this.ctx.docker.containers.listIds([`${LABEL_SANDBOX_ID}=${sandbox.inspect.Id}`]);
+      await this.ctx.docker.containers.remove([...members, sandbox.inspect.Id]);
+      return {};
+    });
+  }
+
+  /** The sandbox's status; NOT_FOUND for an unknown ID. */
+  async podSandboxStatus(request: PodSandboxStatusRequest__Output): Promise<PodSandboxStatusResponse> {
+    const id = requireId(request.podSandboxId);
+    return doing(`getting the status of pod sandbox "${id}"`, async () => {
+      const sandbox = await this.find(id);
+      if (!sandbox) throw notFound(`no pod sandbox with ID "${id}" (list them with: mascri pods)`);
+      const info: Record<string, string> = {};
+      if (request.verbose) {
+        info.info = JSON.stringify({
+          pid: sandbox.inspect.State.Pid,
+          image: this.ctx.options.podInfraImage,
+          config: sandbox.meta.config,
+          docker: sandbox.inspect,
+        });
+      }
+      return { status: sandboxStatus(sandbox), info, containersStatuses: [], timestamp: nowNanos() };
+    });
+  }
+
+  /** Every sandbox made by mascri that matches the filter. */
+  async listPodSandbox(request: ListPodSandboxRequest__Output): Promise<ListPodSandboxResponse> {
+    return doing('listing pod sandboxes', async () => {
+      const filter = request.filter;
+      const all = await this.ctx.docker.containers.list([`${LABEL_TYPE}=sandbox`]);
+      const items: PodSandbox[] = [];
+      for (const inspect of all) {
+        const meta = decodeSandboxLabels(inspect.Config.Labels);
+        if (!meta) continue;
+        const item = sandboxSummary({ inspect, meta });
+        if (!matchesIdPrefix(item.id!, filter?.id)) continue;
+        if (filter?.state && filter.state.state !== item.state) continue;
+        if (!matchesLabelSelector(meta.labels, filter?.labelSelector)) continue;
+        items.push(item);
+      }
+      return { items };
+    });
+  }
+
+  /** The sandbox with this ID (or unique ID prefix), or undefined; other Docker containers are never sandboxes. */
+  private async find(id: string): Promise<SandboxRecord | undefined> {
+    let inspect: DockerContainerInspect | undefined;
+    try {
+      inspect = await this.ctx.docker.containers.inspectOne(id);
+    } catch (error) {
+      // An ambiguous prefix or a malformed ID names no sandbox.
+      if (error instanceof DockerError && (error.kind === 'invalid-argument' || /multiple IDs found/i.test(error.message))) return undefined;
+      throw error;
+    }
+    const meta = decodeSandboxLabels(inspect?.Config.Labels);
+    return inspect && meta ? { inspect, meta } : undefined;
+  }
+
+  private async ensurePodInfraImage(): Promise<void> {
+    const image = this.ctx.options.podInfraImage;
+    if (await this.ctx.docker.images.inspect(image)) return;
+    await doing(`pulling the pod infra image "${image}" (set by --pod-infra-image)`, () => this.ctx.docker.images.pull(image));
+  }
+
+  /** Docker's runtime for a CRI runtime handler: '' (or runc) is Docker's default. */
+  private async dockerRuntimeFor(handler: string): Promise<string | undefined> {
+    if (!handler || handler === 'runc' || handler === 'docker') return undefined;
+    const info = await this.ctx.docker.system.info();
+    const runtimes = Object.keys((info.Runtimes as Record<string, unknown> | undefined) ?? {});
+    if (!runtimes.includes(handler)) {
+      throw invalidArgument(`runtime handler "${handler}" is not a Docker runtime on this host (Docker has: ${runtimes.join(', ') || 'none'})`);
+    }
+    return handler;
+  }
+}
+
+/** The sandbox's list entry. */
+export function sandboxSummary({ inspect, meta }: SandboxRecord): PodSandbox {
+  return {
+    id: inspect.Id,
+    metadata: meta.metadata,
+    state: inspect.State.Running ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY',
+    createdAt: dockerTimeToNanos(inspect.Created),
+    labels: meta.labels,
+    annotations: meta.annotations,
+    runtimeHandler: meta.runtimeHandler,
+  };
+}
+
+/** The sandbox's full status. */
+export function sandboxStatus(record: SandboxRecord): PodSandboxStatus {
+  const { inspect, meta } = record;
+  const config = meta.config as Partial<PodSandboxConfig__Output>;
+  const hostNetwork = inspect.HostConfig.NetworkMode === 'host';
+  const networks = Object.values(inspect.NetworkSettings.Networks ?? {});
+  const ip = hostNetwork ? '' : (inspect.NetworkSettings.IPAddress || networks.find((n) => n.IPAddress)?.IPAddress || '');
+  const ipv6 = hostNetwork ? '' : (inspect.NetworkSettings.GlobalIPv6Address || networks.find((n) => n.GlobalIPv6Address)?.GlobalIPv6Address || '');
+  const namespaceOptions = config.linux?.securityContext?.namespaceOptions;
+  return {
+    ...sandboxSummary(record),
+    network: { ip, additionalIps: ipv6 ? [{ ip: ipv6 }] : [] },
+    linux: {
+      namespaces: {
+        options: {
+          network: namespaceOptions?.network ?? 'POD',
+          pid: namespaceOptions?.pid ?? 'POD',
+          ipc: namespaceOptions?.ipc ?? 'POD',
+          targetId: namespaceOptions?.targetId ?? '',
+        },
+      },
+    },
+  };
+}
+
+/** The config kept on the pause container: everything but what is kept in labels of its own. */
+function storedConfig(config: PodSandboxConfig__Output): Partial<PodSandboxConfig__Output> {
+  const { labels: _labels, annotations: _annotations, ...rest } = config;
+  return rest;
+}
+
+function describeMetadata(meta: { name: string; namespace: string; uid: string; attempt: number }): string {
+  return `name="${meta.name}" namespace="${meta.namespace}" uid="${meta.uid}" attempt=${meta.attempt}`;
+}
+
+function requireId(id: string | undefined): string {
+  if (!id) throw invalidArgument('pod_sandbox_id is empty');
+  return id;
+}
+
+function nowNanos(): string {
+  return (BigInt(Date.now()) * 1_000_000n).toString();
+}
+
+/** Creates a directory (and parents); answers its path when it did not exist before. */
+async function makeDirectory(path: string): Promise<string | undefined> {
+  const existed = await stat(path).then(() => true, () => false);
+  await mkdir(path, { recursive: true, mode: 0o755 });
+  return existed ? undefined : path;
+}
+
+async function removeIfEmpty(path: string): Promise<void> {
+  if ((await readdir(path).catch(() => ['?'])).length === 0) await rmdir(path).catch(() => undefined);
+}
