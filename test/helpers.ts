@@ -215,3 +215,33 @@ export async function dockerImageId(ref: string): Promise<string> {
   const result = await docker(['image', 'inspect', '--format', '{{.Id}}', ref]);
   return result.code === 0 ? result.stdout.trim() : '';
 }
+
+/** A minimal sandbox config (camelCase, as the gRPC client takes it) with unique metadata. */
+export function sandboxConfig(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> & { metadata: { name: string; namespace: string; uid: string; attempt: number } } {
+  const suffix = uniqueSuffix();
+  return {
+    metadata: { name: `${name}-${suffix}`, namespace: 'e2e', uid: `uid-${suffix}`, attempt: 0 },
+    logDirectory: join(tmpdir(), `mascri-e2e-logs-${suffix}`),
+    labels: { suite: 'e2e' },
+    annotations: {},
+    ...extra,
+  };
+}
+
+/** `docker inspect` of one container as JSON, or undefined when it does not exist. */
+export async function dockerInspect(ref: string): Promise<Record<string, any> | undefined> {
+  const result = await docker(['container', 'inspect', ref]);
+  if (result.code !== 0) return undefined;
+  return (JSON.parse(result.stdout) as Array<Record<string, any>>)[0];
+}
+
+/** Names of every Docker container (running or not) whose name contains `part`. */
+export async function dockerContainerNames(part: string): Promise<string[]> {
+  const result = await docker(['ps', '-a', '--format', '{{.Names}}']);
+  return result.stdout.split('\n').filter((name) => name.includes(part));
+}
+
+/** Force-removes the given containers (test cleanup); missing ones are fine. */
+export async function removeContainers(ids: string[]): Promise<void> {
+  if (ids.length > 0) await docker(['rm', '-f', ...ids]);
+}

@@ -40,11 +40,13 @@ export class DockerError extends MascriError {
 // because its messages can contain words the other rules look for.
 const RULES: Array<[DockerErrorKind, RegExp]> = [
   ['unavailable', /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|dial unix .*: connect: (no such file|connection refused|permission denied)/i],
+  // The OCI runtime failing to start a process: no Docker object is missing, whatever the words say.
+  ['internal', /OCI runtime (create|start|exec) failed|failed to create shim task/i],
   ['already-exists', /is already in use|already exists/i],
   ['not-found', /no such (image|container|object|volume|network|file)|manifest unknown|not found|repository does not exist|pull access denied/i],
   ['unauthenticated', /unauthorized|authentication required|no basic auth credentials|denied: requested access/i],
   ['conflict', /conflict: unable to (remove|delete)|is using its referenced image|image is being used|cannot (remove|kill|stop) .*(running|paused)|is not running|is paused/i],
-  ['invalid-argument', /invalid reference format|invalid argument|invalid (value|format|mode|option|port|mount|volume|restart|duration|memory|cpu|syntax)|unknown (flag|shorthand flag)|must be lowercase|invalid spec|bad format|is not a valid|invalid CapAdd|unknown capability|conflicting options/i],
+  ['invalid-argument', /invalid reference format|invalid argument|invalid (value|format|mode|option|port|mount|volume|restart|duration|memory|cpu|syntax)|unknown (flag|shorthand flag)|must be lowercase|invalid spec|bad format|is not a valid|invalid CapAdd|unknown capability|conflicting options|is not allowed/i],
   ['unavailable', /connection refused|no route to host|i\/o timeout|TLS handshake timeout|network is unreachable|server misbehaving|no such host|Temporary failure in name resolution/i],
 ];
 
