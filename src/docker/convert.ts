@@ -34,3 +34,27 @@ export function dockerTimeToNanos(time: string | undefined): string {
   const fraction = (match[2] ?? '').padEnd(9, '0').slice(0, 9);
   return (BigInt(seconds) * 1_000_000n + BigInt(fraction)).toString();
 }
+
+/** Docker's container state -> the CRI's. */
+export function containerState(state: { Status: string }): 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN' {
+  switch (state.Status) {
+    case 'created':
+      return 'CONTAINER_CREATED';
+    case 'running':
+    case 'paused':
+    case 'restarting':
+      return 'CONTAINER_RUNNING';
+    case 'exited':
+    case 'dead':
+      return 'CONTAINER_EXITED';
+    default:
+      return 'CONTAINER_UNKNOWN';
+  }
+}
+
+/** Why an exited container ended, in the words the kubelet uses. */
+export function exitReason(state: { Status: string; OOMKilled: boolean; ExitCode: number }): string {
+  if (containerState(state) !== 'CONTAINER_EXITED') return '';
+  if (state.OOMKilled) return 'OOMKilled';
+  return state.ExitCode === 0 ? 'Completed' : 'Error';
+}

@@ -86,3 +86,53 @@ function parseJson<T>(text: string | undefined, fallback: T): T {
     return fallback;
   }
 }
+
+export interface ContainerLabelInput {
+  sandboxId: string;
+  metadata: { name: string; attempt: number };
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** The log file on the host (sandbox log_directory joined with the config's log_path), or ''. */
+  logPath: string;
+  /** The image reference as asked (ContainerStatus.image), before it was resolved to an ID. */
+  image: string;
+  /** The creation config, kept whole (JSON). */
+  config: unknown;
+  /** The sandbox's pod metadata, for the Kubernetes labels tools look for. */
+  pod: { name: string; namespace: string; uid: string };
+}
+
+/** The Docker labels of a container. */
+export function containerLabels(input: ContainerLabelInput): Record<string, string> {
+  return {
+    ...input.labels,
+    [LABEL_TYPE]: 'container',
+    [LABEL_SANDBOX_ID]: input.sandboxId,
+    [LABEL_METADATA]: JSON.stringify(input.metadata),
+    [LABEL_LABELS]: JSON.stringify(input.labels),
+    [LABEL_ANNOTATIONS]: JSON.stringify(input.annotations),
+    [LABEL_LOG_PATH]: input.logPath,
+    [LABEL_IMAGE]: input.image,
+    [LABEL_CONFIG]: JSON.stringify(input.config),
+    [LABEL_POD_NAME]: input.pod.name,
+    [LABEL_POD_NAMESPACE]: input.pod.namespace,
+    [LABEL_POD_UID]: input.pod.uid,
+    [LABEL_CONTAINER_NAME]: input.metadata.name,
+  };
+}
+
+/** What a container's labels say, or undefined when it is not a mascri container. */
+export function decodeContainerLabels(labels: Record<string, string> | null | undefined): ContainerLabelInput | undefined {
+  if (!labels || labels[LABEL_TYPE] !== 'container') return undefined;
+  const metadata = parseJson(labels[LABEL_METADATA], { name: '', attempt: 0 });
+  return {
+    sandboxId: labels[LABEL_SANDBOX_ID] ?? '',
+    metadata: { name: String(metadata.name ?? ''), attempt: Number(metadata.attempt ?? 0) },
+    labels: parseJson(labels[LABEL_LABELS], {}),
+    annotations: parseJson(labels[LABEL_ANNOTATIONS], {}),
+    logPath: labels[LABEL_LOG_PATH] ?? '',
+    image: labels[LABEL_IMAGE] ?? '',
+    config: parseJson(labels[LABEL_CONFIG], {}),
+    pod: { name: labels[LABEL_POD_NAME] ?? '', namespace: labels[LABEL_POD_NAMESPACE] ?? '', uid: labels[LABEL_POD_UID] ?? '' },
+  };
+}

@@ -77,6 +77,14 @@ export interface DockerContainerInspect {
     IpcMode?: string;
     Privileged?: boolean;
     CgroupParent?: string;
+    CpuPeriod?: number;
+    CpuQuota?: number;
+    CpuShares?: number;
+    Memory?: number;
+    MemorySwap?: number;
+    CpusetCpus?: string;
+    CpusetMems?: string;
+    OomScoreAdj?: number;
     PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | null;
     [key: string]: unknown;
   };
@@ -87,6 +95,7 @@ export interface DockerContainerInspect {
     Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string }> | null;
   };
   ResolvConfPath?: string;
+  LogPath?: string;
   HostnamePath?: string;
   HostsPath?: string;
   Mounts?: Array<{ Type: string; Source: string; Destination: string; RW: boolean; Propagation?: string }>;

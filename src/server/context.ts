@@ -1,6 +1,7 @@
 import type { Logger } from '../common/logger.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { HostProbe } from './host-probe.js';
+import type { ContainerLogs } from './container-logs.js';
 
 /** Settings of a running server. */
 export interface ServerOptions {
@@ -15,6 +16,8 @@ export interface ServerContext {
   options: ServerOptions;
   /** What the host lets Docker grant (capabilities, oom_score_adj, cgroups, LSMs). */
   host: HostProbe;
+  /** Copies container output into CRI log files. */
+  logs: ContainerLogs;
 }
 
 /** A unary RPC implementation: decoded request in, response object out, errors thrown. */

@@ -13,12 +13,12 @@ import type { RunPodSandboxResponse } from '../cri/generated/runtime/v1/RunPodSa
 import type { StopPodSandboxRequest__Output } from '../cri/generated/runtime/v1/StopPodSandboxRequest.js';
 import { dockerTimeToNanos } from '../docker/convert.js';
 import { DockerError } from '../docker/errors.js';
-import { LABEL_SANDBOX_ID, LABEL_TYPE, decodeSandboxLabels, isReservedLabel, sandboxLabels, type SandboxLabelInput } from '../docker/labels.js';
+import { LABEL_SANDBOX_ID, LABEL_TYPE, decodeSandboxLabels, isReservedLabel, sandboxLabels } from '../docker/labels.js';
 import { sandboxContainerName } from '../docker/naming.js';
 import { sandboxRunPlan } from '../docker/sandbox-args.js';
-import type { DockerContainerInspect } from '../docker/types.js';
 import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
+import { findSandbox, type SandboxRecord } from './lookup.js';
 import { matchesIdPrefix, matchesLabelSelector } from './filters.js';
 
 /** Seconds a pause container gets to exit on SIGTERM before SIGKILL (it exits at once). */
@@ -26,11 +26,6 @@ const PAUSE_STOP_GRACE_SECONDS = 10;
 /** Containers still running when their pod is stopped are terminated at once, as the CRI requires. */
 const MEMBER_STOP_GRACE_SECONDS = 0;
 
-/** A sandbox as mascri sees it: the pause container's inspect and what its labels say. */
-interface SandboxRecord {
-  inspect: DockerContainerInspect;
-  meta: SandboxLabelInput;
-}
 
 /** RunPodSandbox, StopPodSandbox, RemovePodSandbox, PodSandboxStatus, ListPodSandbox. */
 export class SandboxService {
@@ -90,6 +85,7 @@ export class SandboxService {
       if (!sandbox) return {};
       const members = await this.ctx.docker.containers.listIds([`${LABEL_SANDBOX_ID}=${sandbox.inspect.Id}`]);
       await this.ctx.docker.containers.stop(members, MEMBER_STOP_GRACE_SECONDS);
+      await Promise.all(members.map((member) => this.ctx.logs.flush(member)));
       await this.ctx.docker.containers.stop([sandbox.inspect.Id], PAUSE_STOP_GRACE_SECONDS);
       return {};
     });
@@ -103,6 +99,7 @@ export class SandboxService {
       if (!sandbox) return {};
       const members = await this.ctx.docker.containers.listIds([`${LABEL_SANDBOX_ID}=${sandbox.inspect.Id}`]);
       await this.ctx.docker.containers.remove([...members, sandbox.inspect.Id]);
+      await Promise.all(members.map((member) => this.ctx.logs.forget(member, { removeFiles: true })));
       return {};
     });
   }
@@ -145,18 +142,8 @@ export class SandboxService {
     });
   }
 
-  /** The sandbox with this ID (or unique ID prefix), or undefined; other Docker containers are never sandboxes. */
-  private async find(id: string): Promise<SandboxRecord | undefined> {
-    let inspect: DockerContainerInspect | undefined;
-    try {
-      inspect = await this.ctx.docker.containers.inspectOne(id);
-    } catch (error) {
-      // An ambiguous prefix or a malformed ID names no sandbox.
-      if (error instanceof DockerError && (error.kind === 'invalid-argument' || /multiple IDs found/i.test(error.message))) return undefined;
-      throw error;
-    }
-    const meta = decodeSandboxLabels(inspect?.Config.Labels);
-    return inspect && meta ? { inspect, meta } : undefined;
+  private find(id: string): Promise<SandboxRecord | undefined> {
+    return findSandbox(this.ctx.docker, id);
   }
 
   private async ensurePodInfraImage(): Promise<void> {

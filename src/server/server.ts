@@ -10,6 +10,8 @@ import { toServiceError } from './errors.js';
 import { HostProbe } from './host-probe.js';
 import { ImageService } from './images.js';
 import { SandboxService } from './sandboxes.js';
+import { ContainerService } from './containers.js';
+import { noContainerLogs } from './no-logs.js';
 import { RuntimeInfoService } from './runtime-info.js';
 import { prepareSocketPath } from './socket.js';
 
@@ -39,11 +41,13 @@ export class MascriServer {
       log: options.log,
       options: { podInfraImage: options.podInfraImage },
       host: new HostProbe(options.docker, options.log),
+      logs: noContainerLogs,
     };
     void ctx.host.get(); // find out what the host grants while nothing waits for it
     const runtimeInfo = new RuntimeInfoService(ctx);
     const images = new ImageService(ctx);
     const sandboxes = new SandboxService(ctx);
+    const containers = new ContainerService(ctx);
 
     const runtimeHandlers: Record<string, AnyUnary> = {
       Version: () => runtimeInfo.version(),
@@ -53,6 +57,13 @@ export class MascriServer {
       RemovePodSandbox: (request) => sandboxes.removePodSandbox(request),
       PodSandboxStatus: (request) => sandboxes.podSandboxStatus(request),
       ListPodSandbox: (request) => sandboxes.listPodSandbox(request),
+      CreateContainer: (request) => containers.createContainer(request),
+      StartContainer: (request) => containers.startContainer(request),
+      StopContainer: (request) => containers.stopContainer(request),
+      RemoveContainer: (request) => containers.removeContainer(request),
+      ContainerStatus: (request) => containers.containerStatus(request),
+      ListContainers: (request) => containers.listContainers(request),
+      ReopenContainerLog: (request) => containers.reopenContainerLog(request),
     };
     const imageHandlers: Record<string, AnyUnary> = {
       PullImage: (request, signal) => images.pullImage(request, signal),

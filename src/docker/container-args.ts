@@ -1,0 +1,216 @@
+import { invalidArgument } from '../common/errors.js';
+import type { ContainerConfig__Output } from '../cri/generated/runtime/v1/ContainerConfig.js';
+import type { LinuxContainerResources__Output } from '../cri/generated/runtime/v1/LinuxContainerResources.js';
+import type { NamespaceOption__Output } from '../cri/generated/runtime/v1/NamespaceOption.js';
+import type { HostCapabilities } from '../server/host.js';
+import { labelArgs } from './labels.js';
+import { apparmorArgs, privilegedSubstitute, seccompArgs } from './sandbox-args.js';
+
+/** The docker arguments for a container, and what was adapted to the host. */
+export interface ContainerCreatePlan {
+  /** Arguments after `docker create`. */
+  args: string[];
+  warnings: string[];
+}
+
+export interface ContainerCreateInput {
+  config: ContainerConfig__Output;
+  name: string;
+  /** The pause container the container joins. */
+  sandboxId: string;
+  /** The sandbox's namespace options (the container's own options win where set). */
+  sandboxNamespaces: Partial<NamespaceOption__Output> | undefined;
+  /** Image ID to run (resolved by the caller, so a re-tag cannot change what runs). */
+  imageId: string;
+  labels: Record<string, string>;
+  host: HostCapabilities;
+  dockerRuntime?: string;
+}
+
+const PROPAGATION: Record<string, string> = {
+  PROPAGATION_PRIVATE: 'rprivate',
+  PROPAGATION_HOST_TO_CONTAINER: 'rslave',
+  PROPAGATION_BIDIRECTIONAL: 'rshared',
+};
+
+/** Docker's default masked and read-only paths (what `docker run` applies without systempaths=unconfined). */
+export const DOCKER_MASKED_PATHS = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'];
+export const DOCKER_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** Builds `docker create` arguments from a ContainerConfig (pure; throws INVALID_ARGUMENT naming what cannot be honoured). */
+export function containerCreatePlan(input: ContainerCreateInput): ContainerCreatePlan {
+  const { config, host } = input;
+  const args: string[] = ['--name', input.name, '--restart', 'no', '--network', `container:${input.sandboxId}`];
+  const warnings: string[] = [];
+  const security = config.linux?.securityContext;
+
+  // Namespaces: the container's own options, else the sandbox's.
+  const ns = security?.namespaceOptions ?? input.sandboxNamespaces;
+  const pid = ns?.pid ?? 'POD';
+  if (pid === 'POD') args.push('--pid', `container:${input.sandboxId}`);
+  else if (pid === 'NODE') args.push('--pid', 'host');
+  else if (pid === 'TARGET') {
+    if (!ns?.targetId) throw invalidArgument('linux.security_context.namespace_options.target_id is empty but pid mode is TARGET');
+    args.push('--pid', `container:${ns.targetId}`);
+  }
+  const ipc = ns?.ipc ?? 'POD';
+  if (ipc === 'POD') args.push('--ipc', `container:${input.sandboxId}`);
+  else if (ipc === 'NODE') args.push('--ipc', 'host');
+  else if (ipc === 'CONTAINER') args.push('--ipc', 'private');
+  else throw invalidArgument(`linux.security_context.namespace_options.ipc: mode ${ipc} is not valid for a container`);
+
+  // What runs: command overrides the image's entrypoint, args its cmd (Kubernetes semantics).
+  const [entrypoint, ...entrypointRest] = config.command ?? [];
+  if (entrypoint !== undefined) args.push('--entrypoint', entrypoint);
+  if (config.workingDir) args.push('--workdir', config.workingDir);
+  for (const [i, env] of (config.envs ?? []).entries()) {
+    if (!env.key) throw invalidArgument(`envs[${i}].key is empty`);
+    args.push('--env', `${env.key}=${bytesToString(env.value)}`);
+  }
+
+  // Terminal and stdin.
+  if (config.stdin) args.push('--interactive');
+  if (config.stdin && config.stdinOnce) args.push('--attach', 'stdin');
+  if (config.tty) args.push('--tty');
+
+  // Mounts and devices.
+  for (const [i, mount] of (config.mounts ?? []).entries()) {
+    const field = `mounts[${i}]`;
+    if (!mount.containerPath.startsWith('/')) throw invalidArgument(`${field}.container_path "${mount.containerPath}" must be absolute`);
+    if (mount.image?.image) throw invalidArgument(`${field}.image: image volumes cannot be honoured: Docker 20.10 cannot mount an image`);
+    if ((mount.uidMappings ?? []).length > 0 || (mount.gidMappings ?? []).length > 0) throw invalidArgument(`${field}.uid_mappings/gid_mappings: idmapped mounts cannot be honoured by Docker`);
+    if (!mount.hostPath.startsWith('/')) throw invalidArgument(`${field}.host_path "${mount.hostPath}" must be absolute`);
+    if (mount.hostPath.includes(',') || mount.containerPath.includes(',')) throw invalidArgument(`${field}: paths with commas cannot be passed to Docker`);
+    const options = [`type=bind`, `source=${mount.hostPath}`, `target=${mount.containerPath}`];
+    if (mount.readonly) options.push('readonly');
+    const propagation = PROPAGATION[String(mount.propagation)] ?? 'rprivate';
+    options.push(`bind-propagation=${propagation}`);
+    if (mount.selinuxRelabel && host.selinux) {
+      // --mount cannot relabel; -v can (":z" shares the label with other containers, as the kubelet expects).
+      args.push('--volume', `${mount.hostPath}:${mount.containerPath}:${mount.readonly ? 'ro' : 'rw'},z,${propagation}`);
+      continue;
+    }
+    args.push('--mount', options.join(','));
+  }
+  for (const [i, device] of (config.devices ?? []).entries()) {
+    if (!device.hostPath || !device.containerPath) throw invalidArgument(`devices[${i}]: host_path and container_path are required`);
+    args.push('--device', `${device.hostPath}:${device.containerPath}${device.permissions ? `:${device.permissions}` : ''}`);
+  }
+  if ((config.CDIDevices ?? []).length > 0) throw invalidArgument('CDI_devices cannot be honoured: Docker 20.10 has no CDI support');
+
+  // Resources.
+  const resources = config.linux?.resources;
+  if (resources) args.push(...resourceArgs(resources, host, warnings));
+
+  // Security context.
+  if (security) {
+    if (security.runAsUsername && security.runAsUser) throw invalidArgument('linux.security_context: run_as_user and run_as_username are both set');
+    const user = security.runAsUser ? String(security.runAsUser.value) : security.runAsUsername;
+    if (user) args.push('--user', security.runAsGroup ? `${user}:${security.runAsGroup.value}` : user);
+    else if (security.runAsGroup) throw invalidArgument('linux.security_context.run_as_group is set without run_as_user or run_as_username, which Docker cannot express');
+    for (const group of security.supplementalGroups ?? []) args.push('--group-add', String(group));
+    if (security.supplementalGroupsPolicy === 'Strict') throw invalidArgument('linux.security_context.supplemental_groups_policy Strict cannot be honoured: Docker always merges the groups from the image');
+    if (security.readonlyRootfs) args.push('--read-only');
+    if (security.noNewPrivs) args.push('--security-opt', 'no-new-privileges');
+    const caps = security.capabilities;
+    if ((caps?.addAmbientCapabilities ?? []).length > 0) throw invalidArgument('linux.security_context.capabilities.add_ambient_capabilities cannot be honoured by Docker');
+    if (security.privileged) {
+      if (host.privilegedAllowed) args.push('--privileged');
+      else {
+        args.push(...privilegedSubstitute(host));
+        warnings.push(`privileged was asked, but this host lacks ${host.missingCapabilities.join(', ')}: the container gets every capability the host grants, unconfined seccomp/apparmor and the host's devices instead of --privileged`);
+      }
+    } else {
+      for (const cap of caps?.addCapabilities ?? []) args.push('--cap-add', capabilityArg(cap, host, warnings));
+      for (const cap of caps?.dropCapabilities ?? []) args.push('--cap-drop', normalizeCapability(cap));
+      args.push(...seccompArgs(security.seccomp, security.seccompProfilePath, host, 'linux.security_context'));
+      const legacyApparmor = !security.apparmor && security.apparmorProfile ? legacyApparmorProfile(security.apparmorProfile) : security.apparmor;
+      args.push(...apparmorArgs(legacyApparmor, host, 'linux.security_context'));
+      args.push(...systemPathArgs(security.maskedPaths ?? [], security.readonlyPaths ?? [], warnings));
+    }
+    const selinux = security.selinuxOptions;
+    if (selinux && (selinux.user || selinux.role || selinux.type || selinux.level)) {
+      if (host.selinux) {
+        for (const [key, value] of Object.entries({ user: selinux.user, role: selinux.role, type: selinux.type, level: selinux.level })) {
+          if (value) args.push('--security-opt', `label=${key}:${value}`);
+        }
+      } else warnings.push('selinux_options were given but SELinux is not enabled in Docker on this host; they are ignored');
+    }
+  }
+
+  if (input.dockerRuntime) args.push('--runtime', input.dockerRuntime);
+  args.push(...labelArgs(input.labels));
+  args.push(input.imageId);
+  args.push(...entrypointRest, ...(config.args ?? []));
+  return { args, warnings };
+}
+
+/** Docker flags for CRI Linux resources; also used by UpdateContainerResources. */
+export function resourceArgs(resources: LinuxContainerResources__Output, host: HostCapabilities, warnings: string[]): string[] {
+  const args: string[] = [];
+  const positive = (value: string | undefined) => value !== undefined && value !== '' && BigInt(value) > 0n;
+  if (positive(resources.cpuPeriod)) args.push('--cpu-period', resources.cpuPeriod);
+  if (positive(resources.cpuQuota)) args.push('--cpu-quota', resources.cpuQuota);
+  if (positive(resources.cpuShares)) args.push('--cpu-shares', resources.cpuShares);
+  if (positive(resources.memoryLimitInBytes)) {
+    args.push('--memory', resources.memoryLimitInBytes);
+    // Without an explicit swap limit Docker would allow twice the memory as swap; the kubelet expects none unless asked.
+    args.push('--memory-swap', positive(resources.memorySwapLimitInBytes) ? resources.memorySwapLimitInBytes : resources.memoryLimitInBytes);
+  }
+  if (resources.cpusetCpus) args.push('--cpuset-cpus', resources.cpusetCpus);
+  if (resources.cpusetMems) args.push('--cpuset-mems', resources.cpusetMems);
+  const oom = Number(resources.oomScoreAdj || 0);
+  if (oom !== 0) {
+    const allowed = Math.max(oom, host.minOomScoreAdj);
+    if (allowed !== oom) warnings.push(`oom_score_adj ${oom} is not allowed on this host (no CAP_SYS_RESOURCE); using ${allowed}, the lowest it allows`);
+    if (allowed !== 0) args.push('--oom-score-adj', String(allowed));
+  }
+  for (const limit of resources.hugepageLimits ?? []) {
+    if (positive(limit.limit)) throw invalidArgument(`linux.resources.hugepage_limits (${limit.pageSize}): Docker cannot limit hugepages`);
+  }
+  for (const key of Object.keys(resources.unified ?? {})) {
+    if (key === 'memory.oom.group') warnings.push('linux.resources.unified memory.oom.group is ignored: Docker cannot set it');
+    else throw invalidArgument(`linux.resources.unified "${key}": Docker cannot set arbitrary cgroup v2 files`);
+  }
+  return args;
+}
+
+/** "CAP_NET_ADMIN", "net_admin" or "NET_ADMIN" -> "NET_ADMIN"; "ALL" stays "ALL". */
+export function normalizeCapability(cap: string): string {
+  return cap.toUpperCase().replace(/^CAP_/, '');
+}
+
+function capabilityArg(cap: string, host: HostCapabilities, warnings: string[]): string {
+  const name = normalizeCapability(cap);
+  if (name === 'ALL' && !host.privilegedAllowed) {
+    warnings.push(`capability ALL includes ${host.missingCapabilities.join(', ')}, which this host does not grant; adding the others`);
+    return host.grantableCapabilities.map((c) => c.replace(/^CAP_/, '')).join(',');
+  }
+  if (!host.capabilities.includes(`CAP_${name}`) && name !== 'ALL') {
+    throw invalidArgument(`linux.security_context.capabilities.add_capabilities: CAP_${name} is not in this host's capability bounding set`);
+  }
+  return name;
+}
+
+function legacyApparmorProfile(profile: string): { profileType: 'RuntimeDefault' | 'Unconfined' | 'Localhost'; localhostRef: string } {
+  if (profile === 'unconfined') return { profileType: 'Unconfined', localhostRef: '' };
+  if (profile.startsWith('localhost/')) return { profileType: 'Localhost', localhostRef: profile.slice('localhost/'.length) };
+  return { profileType: 'RuntimeDefault', localhostRef: '' };
+}
+
+/**
+ * Docker's CLI can keep its default masked/read-only /proc and /sys paths or drop them all
+ * (systempaths=unconfined, what the kubelet asks with empty lists for procMount: Unmasked).
+ */
+function systemPathArgs(masked: string[], readonly: string[], warnings: string[]): string[] {
+  if (masked.length === 0 && readonly.length === 0) return [];
+  const extra = [...masked.filter((p) => !DOCKER_MASKED_PATHS.includes(p)), ...readonly.filter((p) => !DOCKER_READONLY_PATHS.includes(p))];
+  if (extra.length > 0) warnings.push(`masked/readonly paths beyond Docker's defaults are not applied: ${extra.join(', ')}`);
+  return [];
+}
+
+function bytesToString(value: Buffer | string | Uint8Array | undefined): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value;
+  return Buffer.from(value).toString('utf8');
+}

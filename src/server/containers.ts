@@ -1,0 +1,255 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../common/errors.js';
+import type { Container } from '../cri/generated/runtime/v1/Container.js';
+import type { ContainerConfig__Output } from '../cri/generated/runtime/v1/ContainerConfig.js';
+import type { ContainerStatus } from '../cri/generated/runtime/v1/ContainerStatus.js';
+import type { ContainerStatusRequest__Output } from '../cri/generated/runtime/v1/ContainerStatusRequest.js';
+import type { ContainerStatusResponse } from '../cri/generated/runtime/v1/ContainerStatusResponse.js';
+import type { CreateContainerRequest__Output } from '../cri/generated/runtime/v1/CreateContainerRequest.js';
+import type { CreateContainerResponse } from '../cri/generated/runtime/v1/CreateContainerResponse.js';
+import type { ListContainersRequest__Output } from '../cri/generated/runtime/v1/ListContainersRequest.js';
+import type { ListContainersResponse } from '../cri/generated/runtime/v1/ListContainersResponse.js';
+import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig.js';
+import type { RemoveContainerRequest__Output } from '../cri/generated/runtime/v1/RemoveContainerRequest.js';
+import type { ReopenContainerLogRequest__Output } from '../cri/generated/runtime/v1/ReopenContainerLogRequest.js';
+import type { StartContainerRequest__Output } from '../cri/generated/runtime/v1/StartContainerRequest.js';
+import type { StopContainerRequest__Output } from '../cri/generated/runtime/v1/StopContainerRequest.js';
+import { containerCreatePlan } from '../docker/container-args.js';
+import { containerState, dockerTimeToNanos, exitReason } from '../docker/convert.js';
+import { DockerError } from '../docker/errors.js';
+import { LABEL_TYPE, containerLabels, decodeContainerLabels, isReservedLabel } from '../docker/labels.js';
+import { containerName } from '../docker/naming.js';
+import type { ServerContext } from './context.js';
+import { doing } from './errors.js';
+import { matchesIdPrefix, matchesLabelSelector } from './filters.js';
+import { findContainer, findSandbox, type ContainerRecord } from './lookup.js';
+
+/** CreateContainer, StartContainer, StopContainer, RemoveContainer, ContainerStatus, ListContainers, ReopenContainerLog. */
+export class ContainerService {
+  constructor(private readonly ctx: ServerContext) {}
+
+  /** Creates (does not start) a container in a ready sandbox; anything made before a failure is removed. */
+  async createContainer(request: CreateContainerRequest__Output): Promise<CreateContainerResponse> {
+    const sandboxId = requireId(request.podSandboxId, 'pod_sandbox_id');
+    const config = request.config;
+    if (!config?.metadata) throw invalidArgument('config.metadata is required: a container needs a name and attempt');
+    if (!config.metadata.name) throw invalidArgument('config.metadata.name is empty');
+    const imageRef = (config.image?.image ?? '').trim();
+    if (!imageRef) throw invalidArgument('config.image.image is empty');
+    for (const key of Object.keys(config.labels ?? {})) {
+      if (isReservedLabel(key)) throw invalidArgument(`config.labels: "${key}" is reserved for mascri's own labels`);
+    }
+    return doing(`creating container "${config.metadata.name}" in pod sandbox "${sandboxId}"`, async () => {
+      const sandbox = await findSandbox(this.ctx.docker, sandboxId);
+      if (!sandbox) throw notFound(`no pod sandbox with ID "${sandboxId}"`);
+      if (!sandbox.inspect.State.Running) throw failedPrecondition(`pod sandbox "${sandbox.inspect.Id}" is not ready (its pause container is ${sandbox.inspect.State.Status}); containers can only be created in a ready sandbox`);
+      const image = await this.ctx.docker.images.inspect(imageRef);
+      if (!image) throw notFound(`image "${imageRef}" is not present; pull it first (mascri pull ${imageRef})`);
+
+      const pod = sandbox.meta.metadata;
+      const name = containerName({ container: config.metadata!.name, attempt: config.metadata!.attempt }, pod);
+      const logPath = resolveLogPath(sandbox.meta.logDirectory, config.logPath);
+      const sandboxConfig = sandbox.meta.config as Partial<PodSandboxConfig__Output>;
+      const labels = containerLabels({
+        sandboxId: sandbox.inspect.Id,
+        metadata: { name: config.metadata!.name, attempt: config.metadata!.attempt },
+        labels: config.labels ?? {},
+        annotations: config.annotations ?? {},
+        logPath,
+        image: imageRef,
+        config: storedConfig(config),
+        pod: { name: pod.name, namespace: pod.namespace, uid: pod.uid },
+      });
+      const host = await this.ctx.host.get();
+      const plan = containerCreatePlan({
+        config,
+        name,
+        sandboxId: sandbox.inspect.Id,
+        sandboxNamespaces: sandboxConfig.linux?.securityContext?.namespaceOptions ?? undefined,
+        imageId: image.Id,
+        labels,
+        host,
+      });
+      for (const warning of plan.warnings) this.ctx.log.warn('container adapted to the host', { container: name, warning });
+      if (logPath) await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
+      try {
+        return { containerId: await this.ctx.docker.containers.create(plan.args) };
+      } catch (error) {
+        if (error instanceof DockerError && error.kind === 'already-exists') {
+          const existing = await this.ctx.docker.containers.inspectOne(name).catch(() => undefined);
+          throw alreadyExists(`a container named "${config.metadata!.name}" (attempt ${config.metadata!.attempt}) already exists in this pod: ${existing?.Id ?? name}`);
+        }
+        await this.ctx.docker.containers.remove([name]).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /** Starts a created container and begins copying its output to its CRI log file. */
+  async startContainer(request: StartContainerRequest__Output): Promise<Record<string, never>> {
+    const id = requireId(request.containerId, 'container_id');
+    return doing(`starting container "${id}"`, async () => {
+      const container = await this.require(id);
+      await this.ctx.docker.containers.start(container.inspect.Id);
+      await this.followLogs(container.inspect.Id, container.meta.logPath);
+      return {};
+    });
+  }
+
+  /** Stops a container: SIGTERM, then SIGKILL after `timeout` seconds; an exited or absent container is success. */
+  async stopContainer(request: StopContainerRequest__Output): Promise<Record<string, never>> {
+    const id = requireId(request.containerId, 'container_id');
+    return doing(`stopping container "${id}"`, async () => {
+      const container = await findContainer(this.ctx.docker, id);
+      if (!container) return {};
+      await this.ctx.docker.containers.stop([container.inspect.Id], Number(request.timeout ?? 0));
+      await this.ctx.logs.flush(container.inspect.Id);
+      return {};
+    });
+  }
+
+  /** Force-removes a container and its log file; an absent container is success. */
+  async removeContainer(request: RemoveContainerRequest__Output): Promise<Record<string, never>> {
+    const id = requireId(request.containerId, 'container_id');
+    return doing(`removing container "${id}"`, async () => {
+      const container = await findContainer(this.ctx.docker, id);
+      if (!container) return {};
+      await this.ctx.docker.containers.remove([container.inspect.Id]);
+      await this.ctx.logs.forget(container.inspect.Id, { removeFiles: true });
+      return {};
+    });
+  }
+
+  /** The container's status; NOT_FOUND for an unknown ID. */
+  async containerStatus(request: ContainerStatusRequest__Output): Promise<ContainerStatusResponse> {
+    const id = requireId(request.containerId, 'container_id');
+    return doing(`getting the status of container "${id}"`, async () => {
+      const container = await this.require(id);
+      const info: Record<string, string> = {};
+      if (request.verbose) {
+        info.info = JSON.stringify({ pid: container.inspect.State.Pid, sandboxID: container.meta.sandboxId, config: container.meta.config, docker: container.inspect });
+      }
+      return { status: containerStatus(container), info };
+    });
+  }
+
+  /** Every mascri container matching the filter. */
+  async listContainers(request: ListContainersRequest__Output): Promise<ListContainersResponse> {
+    return doing('listing containers', async () => {
+      const filter = request.filter;
+      const all = await this.ctx.docker.containers.list([`${LABEL_TYPE}=container`]);
+      const containers: Container[] = [];
+      for (const inspect of all) {
+        const meta = decodeContainerLabels(inspect.Config.Labels);
+        if (!meta) continue;
+        const item = containerSummary({ inspect, meta });
+        if (!matchesIdPrefix(item.id!, filter?.id)) continue;
+        if (!matchesIdPrefix(meta.sandboxId, filter?.podSandboxId)) continue;
+        if (filter?.state && filter.state.state !== item.state) continue;
+        if (!matchesLabelSelector(meta.labels, filter?.labelSelector)) continue;
+        containers.push(item);
+      }
+      return { containers };
+    });
+  }
+
+  /** Reopens the container's CRI log file after the kubelet rotated it. */
+  async reopenContainerLog(request: ReopenContainerLogRequest__Output): Promise<Record<string, never>> {
+    const id = requireId(request.containerId, 'container_id');
+    return doing(`reopening the log of container "${id}"`, async () => {
+      const container = await this.require(id);
+      if (!container.inspect.State.Running) throw failedPrecondition(`container "${container.inspect.Id}" is not running; its log is not reopened`);
+      await this.ctx.logs.reopen(container.inspect.Id);
+      return {};
+    });
+  }
+
+  /** Resumes log copying for every container after a (re)start of mascri, catching up on what was written meanwhile. */
+  async resumeLogs(): Promise<void> {
+    const all = await this.ctx.docker.containers.list([`${LABEL_TYPE}=container`]);
+    for (const inspect of all) {
+      const meta = decodeContainerLabels(inspect.Config.Labels);
+      if (!meta?.logPath || !inspect.LogPath) continue;
+      await this.ctx.logs.follow(inspect.Id, inspect.LogPath, meta.logPath);
+      if (!inspect.State.Running) await this.ctx.logs.forget(inspect.Id);
+    }
+  }
+
+  private async followLogs(id: string, logPath: string): Promise<void> {
+    if (!logPath) return;
+    const inspect = await this.ctx.docker.containers.inspectOne(id);
+    if (inspect?.LogPath) await this.ctx.logs.follow(id, inspect.LogPath, logPath);
+  }
+
+  private async require(id: string): Promise<ContainerRecord> {
+    const container = await findContainer(this.ctx.docker, id);
+    if (!container) throw notFound(`no container with ID "${id}" (list them with: mascri ps -a)`);
+    return container;
+  }
+}
+
+/** The container's list entry. */
+export function containerSummary({ inspect, meta }: ContainerRecord): Container {
+  return {
+    id: inspect.Id,
+    podSandboxId: meta.sandboxId,
+    metadata: meta.metadata,
+    image: { image: meta.image, annotations: {} },
+    imageRef: inspect.Image,
+    imageId: inspect.Image,
+    state: containerState(inspect.State),
+    createdAt: dockerTimeToNanos(inspect.Created),
+    labels: meta.labels,
+    annotations: meta.annotations,
+  };
+}
+
+/** The container's full status. */
+export function containerStatus(record: ContainerRecord): ContainerStatus {
+  const { inspect, meta } = record;
+  const config = meta.config as Partial<ContainerConfig__Output>;
+  const state = containerState(inspect.State);
+  const host = inspect.HostConfig;
+  return {
+    ...containerSummary(record),
+    startedAt: state === 'CONTAINER_CREATED' ? '0' : dockerTimeToNanos(inspect.State.StartedAt),
+    finishedAt: state === 'CONTAINER_EXITED' ? dockerTimeToNanos(inspect.State.FinishedAt) : '0',
+    exitCode: state === 'CONTAINER_EXITED' ? inspect.State.ExitCode : 0,
+    reason: exitReason(inspect.State),
+    message: inspect.State.Error ?? '',
+    mounts: config.mounts ?? [],
+    logPath: meta.logPath,
+    resources: {
+      linux: {
+        cpuPeriod: String(host.CpuPeriod ?? 0),
+        cpuQuota: String(host.CpuQuota ?? 0),
+        cpuShares: String(host.CpuShares ?? 0),
+        memoryLimitInBytes: String(host.Memory ?? 0),
+        oomScoreAdj: String(host.OomScoreAdj ?? 0),
+        cpusetCpus: host.CpusetCpus ?? '',
+        cpusetMems: host.CpusetMems ?? '',
+        memorySwapLimitInBytes: String(host.MemorySwap ?? 0),
+      },
+    },
+  };
+}
+
+/** The sandbox log directory joined with the config's log_path; '' when there is no log file to write. */
+export function resolveLogPath(logDirectory: string, logPath: string | undefined): string {
+  if (!logPath) return '';
+  if (isAbsolute(logPath)) return logPath;
+  if (!logDirectory) return '';
+  return join(logDirectory, logPath);
+}
+
+function storedConfig(config: ContainerConfig__Output): Partial<ContainerConfig__Output> {
+  // Env values are secrets often enough; they live in Docker's own config, not again in a label.
+  const { labels: _labels, annotations: _annotations, envs: _envs, ...rest } = config;
+  return rest;
+}
+
+function requireId(id: string | undefined, field: string): string {
+  if (!id) throw invalidArgument(`${field} is empty`);
+  return id;
+}

@@ -1,0 +1,40 @@
+import { decodeContainerLabels, decodeSandboxLabels, type ContainerLabelInput, type SandboxLabelInput } from '../docker/labels.js';
+import { DockerError } from '../docker/errors.js';
+import type { DockerAdapter } from '../docker/adapter.js';
+import type { DockerContainerInspect } from '../docker/types.js';
+
+/** A sandbox as mascri sees it: its pause container's inspect and what its labels say. */
+export interface SandboxRecord {
+  inspect: DockerContainerInspect;
+  meta: SandboxLabelInput;
+}
+
+/** A container as mascri sees it. */
+export interface ContainerRecord {
+  inspect: DockerContainerInspect;
+  meta: ContainerLabelInput;
+}
+
+/** Inspects by ID, unique ID prefix or name; undefined when there is none (or the prefix is ambiguous or malformed). */
+async function inspectQuietly(docker: DockerAdapter, id: string): Promise<DockerContainerInspect | undefined> {
+  try {
+    return await docker.containers.inspectOne(id);
+  } catch (error) {
+    if (error instanceof DockerError && (error.kind === 'invalid-argument' || /multiple IDs found/i.test(error.message))) return undefined;
+    throw error;
+  }
+}
+
+/** The mascri sandbox with this ID, or undefined: other Docker containers are never sandboxes. */
+export async function findSandbox(docker: DockerAdapter, id: string): Promise<SandboxRecord | undefined> {
+  const inspect = await inspectQuietly(docker, id);
+  const meta = decodeSandboxLabels(inspect?.Config.Labels);
+  return inspect && meta ? { inspect, meta } : undefined;
+}
+
+/** The mascri container with this ID, or undefined. */
+export async function findContainer(docker: DockerAdapter, id: string): Promise<ContainerRecord | undefined> {
+  const inspect = await inspectQuietly(docker, id);
+  const meta = decodeContainerLabels(inspect?.Config.Labels);
+  return inspect && meta ? { inspect, meta } : undefined;
+}
