@@ -245,3 +245,25 @@ export async function dockerContainerNames(part: string): Promise<string[]> {
 export async function removeContainers(ids: string[]): Promise<void> {
   if (ids.length > 0) await docker(['rm', '-f', ...ids]);
 }
+
+/** A container config (camelCase) running `script` with busybox's sh. */
+export function shellContainer(name: string, script: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    metadata: { name, attempt: 0 },
+    image: { image: BUSYBOX },
+    command: ['sh', '-c', script],
+    logPath: `${name}/0.log`,
+    ...extra,
+  };
+}
+
+/** Polls `check` until it answers a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}

@@ -24,6 +24,7 @@ import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
 import { matchesIdPrefix, matchesLabelSelector } from './filters.js';
 import { findContainer, findSandbox, type ContainerRecord } from './lookup.js';
+import { prepareHostMounts } from './mounts.js';
 
 /** CreateContainer, StartContainer, StopContainer, RemoveContainer, ContainerStatus, ListContainers, ReopenContainerLog. */
 export class ContainerService {
@@ -72,6 +73,7 @@ export class ContainerService {
         host,
       });
       for (const warning of plan.warnings) this.ctx.log.warn('container adapted to the host', { container: name, warning });
+      await prepareHostMounts(config.mounts ?? []);
       if (logPath) await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
       try {
         return { containerId: await this.ctx.docker.containers.create(plan.args) };
