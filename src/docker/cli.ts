@@ -39,6 +39,12 @@ export class DockerCli {
     this.observers.push(observer);
   }
 
+  /** Tells the observers about a call made outside run() (see runDockerProcess). */
+  notify(args: readonly string[], durationMs: number, ok: boolean): void {
+    this.log?.debug('docker', { args: redactArgs(args), ms: Math.round(durationMs * 10) / 10, ok });
+    for (const observer of this.observers) observer(args, durationMs, ok);
+  }
+
   /** Runs `docker ...args` and returns its output, or throws a DockerError. */
   async run(args: readonly string[], options: DockerRunOptions = {}): Promise<DockerResult> {
     const started = performance.now();
@@ -76,9 +82,7 @@ export class DockerCli {
       ok = true;
       return { stdout, stderr };
     } finally {
-      const ms = performance.now() - started;
-      this.log?.debug('docker', { args: redactArgs(args), ms: Math.round(ms * 10) / 10, ok });
-      for (const observer of this.observers) observer(args, ms, ok);
+      this.notify(args, performance.now() - started, ok);
     }
   }
 
@@ -117,4 +121,46 @@ export function parseJsonLines<T>(stdout: string, args: readonly string[] = []):
 export function redactArgs(args: readonly string[]): string[] {
   const secret = /^--?(password|password-stdin|creds|auth|token)$/i;
   return args.map((arg, i) => (i > 0 && secret.test(args[i - 1]!) ? '***' : arg));
+}
+
+/** The outcome of a process run in a container: its own exit code and output, not Docker's. */
+export interface DockerProcessResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode: number;
+  timedOut: boolean;
+  /** True when a stream passed `maxBytes` and the call was cut short. */
+  outputTooLarge: boolean;
+}
+
+export interface DockerProcessOptions {
+  timeoutMs?: number;
+  maxBytes?: number;
+  input?: Buffer | string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs a docker command whose exit code belongs to a process in a container (`docker exec`):
+ * a non-zero exit is an answer, not an error. Only a docker-level failure throws.
+ */
+export async function runDockerProcess(cli: DockerCli, args: readonly string[], options: DockerProcessOptions = {}): Promise<DockerProcessResult> {
+  const started = performance.now();
+  const result = await execa(cli.binary, args as string[], {
+    timeout: options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : undefined,
+    input: options.input ?? '',
+    encoding: 'buffer',
+    maxBuffer: options.maxBytes ?? 16 * 1024 * 1024,
+    cancelSignal: options.signal,
+    reject: false,
+    stripFinalNewline: false,
+  });
+  cli.notify(args, performance.now() - started, !result.failed || result.exitCode !== undefined);
+  const stdout = Buffer.from(result.stdout as Uint8Array);
+  const stderr = Buffer.from(result.stderr as Uint8Array);
+  const outputTooLarge = Boolean((result as { isMaxBuffer?: boolean }).isMaxBuffer);
+  if ((result as { code?: string }).code === 'ENOENT') {
+    throw new DockerError('unavailable', `the docker CLI "${cli.binary}" was not found; install it or pass --docker PATH`, args);
+  }
+  return { stdout, stderr, exitCode: result.exitCode ?? -1, timedOut: Boolean(result.timedOut), outputTooLarge };
 }

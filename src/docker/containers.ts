@@ -79,3 +79,11 @@ function lastLine(stdout: string): string {
   const lines = stdout.trim().split('\n');
   return lines[lines.length - 1]!.trim();
 }
+
+/** Environment variable that marks every process of one exec, so it can be found and killed on the host. */
+export const EXEC_MARKER = 'MASCRI_EXEC_ID';
+
+/** Arguments for `docker exec` of `cmd` in container `id`, marked with `marker`. */
+export function execArgs(id: string, cmd: readonly string[], marker: string, options: { interactive?: boolean; tty?: boolean } = {}): string[] {
+  return ['exec', ...(options.interactive ? ['--interactive'] : []), ...(options.tty ? ['--tty'] : []), '--env', `${EXEC_MARKER}=${marker}`, '--', id, ...cmd];
+}

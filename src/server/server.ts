@@ -11,6 +11,7 @@ import { HostProbe } from './host-probe.js';
 import { ImageService } from './images.js';
 import { SandboxService } from './sandboxes.js';
 import { ContainerService } from './containers.js';
+import { ExecService } from './exec.js';
 import { noContainerLogs } from './no-logs.js';
 import { RuntimeInfoService } from './runtime-info.js';
 import { prepareSocketPath } from './socket.js';
@@ -48,6 +49,7 @@ export class MascriServer {
     const images = new ImageService(ctx);
     const sandboxes = new SandboxService(ctx);
     const containers = new ContainerService(ctx);
+    const exec = new ExecService(ctx);
 
     const runtimeHandlers: Record<string, AnyUnary> = {
       Version: () => runtimeInfo.version(),
@@ -64,6 +66,7 @@ export class MascriServer {
       ContainerStatus: (request) => containers.containerStatus(request),
       ListContainers: (request) => containers.listContainers(request),
       ReopenContainerLog: (request) => containers.reopenContainerLog(request),
+      ExecSync: (request, signal) => exec.execSync(request, signal),
     };
     const imageHandlers: Record<string, AnyUnary> = {
       PullImage: (request, signal) => images.pullImage(request, signal),
