@@ -77,9 +77,9 @@ describe('mascri serve', () => {
   test('an RPC that is not implemented yet answers UNIMPLEMENTED naming itself', async () => {
     const server = await MascriServer.start();
     servers.push(server);
-    await assert.rejects(server.client.callRuntime('ExecSync', { containerId: 'x', cmd: ['true'] }), (error: { code: number; details: string }) => {
+    await assert.rejects(server.client.callRuntime('CheckpointContainer', { containerId: 'x' }), (error: { code: number; details: string }) => {
       assert.equal(error.code, GrpcCode.UNIMPLEMENTED);
-      assert.match(error.details, /ExecSync/);
+      assert.match(error.details, /CheckpointContainer/);
       return true;
     });
     await assert.rejects(
