@@ -47,8 +47,7 @@ class Location {
   }
 
   item(index: number | string): Location {
-    const suffix = typeof index === 'number' ? `[${index}]` : `[${JSON.stringify(index)}]`;
-    return new Location(this.source, this.path + suffix);
+    return new Location(this.source, `${this.path}[${index}]`);
   }
 
   fail(problem: string): UsageError {
@@ -219,28 +218,29 @@ function describe(value: unknown): string {
 
 /** ` (did you mean "name"?)` when a field of the type is a near miss of the unknown key. */
 function suggestion(key: string, type: Type): string {
+  // Offer the spelling the key seems to use: camelCase when it has capitals, else snake_case.
+  const names = type.fieldsArray.map((field) => (/[A-Z]/.test(key) ? protobuf.util.camelCase(field.name) : field.name));
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const field of type.fieldsArray) {
-    for (const name of [field.name, protobuf.util.camelCase(field.name)]) {
-      const distance = editDistance(key.toLowerCase(), name.toLowerCase());
-      if (distance < bestDistance) {
-        best = name === protobuf.util.camelCase(field.name) && /[A-Z]/.test(key) ? name : field.name;
-        bestDistance = distance;
-      }
-    }
+  for (const name of names) {
+    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [name, distance];
   }
   return best !== undefined && bestDistance <= Math.max(1, Math.floor(key.length / 4)) ? ` (did you mean "${best}"?)` : '';
 }
 
+/** Levenshtein distance, with adjacent transpositions (optimal string alignment). */
 function editDistance(a: string, b: string): number {
+  let beforePrevious: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      // A swap of two neighbours ("nmae") counts as one edit.
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) current[j] = Math.min(current[j]!, beforePrevious[j - 2]! + 1);
     }
-    previous = current;
+    [beforePrevious, previous] = [previous, current];
   }
   return previous[b.length]!;
 }

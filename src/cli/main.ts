@@ -2,8 +2,11 @@ import { Command } from 'commander';
 import { mascriVersion } from '../common/version.js';
 import { DEFAULT_ENDPOINT } from '../cri/client.js';
 import { DEFAULT_TIMEOUT } from './connection.js';
+import { registerContainerCommands } from './containers.js';
 import { registerImageCommands } from './images.js';
+import { registerLogsCommand } from './logs.js';
 import { registerRuntimeCommands } from './runtime.js';
+import { registerSandboxCommands } from './sandboxes.js';
 import { registerServeCommand } from './serve.js';
 
 /** The mascri program: `serve`, and a crictl-like client for everything else. */
@@ -23,6 +26,9 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerRuntimeCommands(program);
   registerImageCommands(program);
+  registerSandboxCommands(program);
+  registerContainerCommands(program);
+  registerLogsCommand(program);
   return program;
 }
 

@@ -18,12 +18,12 @@ import type { StopContainerRequest__Output } from '../cri/generated/runtime/v1/S
 import { containerCreatePlan } from '../docker/container-args.js';
 import { containerState, dockerTimeToNanos, exitReason } from '../docker/convert.js';
 import { DockerError } from '../docker/errors.js';
-import { LABEL_TYPE, containerLabels, decodeContainerLabels, isReservedLabel } from '../docker/labels.js';
+import { containerLabels, isReservedLabel } from '../docker/labels.js';
 import { containerName } from '../docker/naming.js';
 import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
 import { matchesIdPrefix, matchesLabelSelector } from './filters.js';
-import { findContainer, findSandbox, type ContainerRecord } from './lookup.js';
+import { allContainers, findContainer, findSandbox, type ContainerRecord } from './lookup.js';
 import { prepareHostMounts } from './mounts.js';
 
 /** CreateContainer, StartContainer, StopContainer, RemoveContainer, ContainerStatus, ListContainers, ReopenContainerLog. */
@@ -42,7 +42,7 @@ export class ContainerService {
       if (isReservedLabel(key)) throw invalidArgument(`config.labels: "${key}" is reserved for mascri's own labels`);
     }
     return doing(`creating container "${config.metadata.name}" in pod sandbox "${sandboxId}"`, async () => {
-      const sandbox = await findSandbox(this.ctx.docker, sandboxId);
+      const sandbox = await findSandbox(this.ctx.store, sandboxId);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${sandboxId}"`);
       if (!sandbox.inspect.State.Running) throw failedPrecondition(`pod sandbox "${sandbox.inspect.Id}" is not ready (its pause container is ${sandbox.inspect.State.Status}); containers can only be created in a ready sandbox`);
       const image = await this.ctx.docker.images.inspect(imageRef);
@@ -76,7 +76,9 @@ export class ContainerService {
       await prepareHostMounts(config.mounts ?? []);
       if (logPath) await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
       try {
-        return { containerId: await this.ctx.docker.containers.create(plan.args) };
+        const containerId = await this.ctx.docker.containers.create(plan.args);
+        await this.ctx.store.refresh(containerId);
+        return { containerId };
       } catch (error) {
         if (error instanceof DockerError && error.kind === 'already-exists') {
           const existing = await this.ctx.docker.containers.inspectOne(name).catch(() => undefined);
@@ -94,7 +96,8 @@ export class ContainerService {
     return doing(`starting container "${id}"`, async () => {
       const container = await this.require(id);
       await this.ctx.docker.containers.start(container.inspect.Id);
-      await this.followLogs(container.inspect.Id, container.meta.logPath);
+      const started = await this.ctx.store.refresh(container.inspect.Id);
+      if (container.meta.logPath && started?.LogPath) await this.ctx.logs.follow(started.Id, started.LogPath, container.meta.logPath);
       return {};
     });
   }
@@ -103,9 +106,10 @@ export class ContainerService {
   async stopContainer(request: StopContainerRequest__Output): Promise<Record<string, never>> {
     const id = requireId(request.containerId, 'container_id');
     return doing(`stopping container "${id}"`, async () => {
-      const container = await findContainer(this.ctx.docker, id);
+      const container = await findContainer(this.ctx.store, id);
       if (!container) return {};
       await this.ctx.docker.containers.stop([container.inspect.Id], Number(request.timeout ?? 0));
+      await this.ctx.store.refresh(container.inspect.Id);
       await this.ctx.logs.flush(container.inspect.Id);
       return {};
     });
@@ -115,9 +119,10 @@ export class ContainerService {
   async removeContainer(request: RemoveContainerRequest__Output): Promise<Record<string, never>> {
     const id = requireId(request.containerId, 'container_id');
     return doing(`removing container "${id}"`, async () => {
-      const container = await findContainer(this.ctx.docker, id);
+      const container = await findContainer(this.ctx.store, id);
       if (!container) return {};
       await this.ctx.docker.containers.remove([container.inspect.Id]);
+      this.ctx.store.removed(container.inspect.Id);
       await this.ctx.logs.forget(container.inspect.Id, { removeFiles: true });
       return {};
     });
@@ -140,11 +145,8 @@ export class ContainerService {
   async listContainers(request: ListContainersRequest__Output): Promise<ListContainersResponse> {
     return doing('listing containers', async () => {
       const filter = request.filter;
-      const all = await this.ctx.docker.containers.list([`${LABEL_TYPE}=container`]);
       const containers: Container[] = [];
-      for (const inspect of all) {
-        const meta = decodeContainerLabels(inspect.Config.Labels);
-        if (!meta) continue;
+      for (const { inspect, meta } of allContainers(this.ctx.store)) {
         const item = containerSummary({ inspect, meta });
         if (!matchesIdPrefix(item.id!, filter?.id)) continue;
         if (!matchesIdPrefix(meta.sandboxId, filter?.podSandboxId)) continue;
@@ -169,23 +171,15 @@ export class ContainerService {
 
   /** Resumes log copying for every container after a (re)start of mascri, catching up on what was written meanwhile. */
   async resumeLogs(): Promise<void> {
-    const all = await this.ctx.docker.containers.list([`${LABEL_TYPE}=container`]);
-    for (const inspect of all) {
-      const meta = decodeContainerLabels(inspect.Config.Labels);
-      if (!meta?.logPath || !inspect.LogPath) continue;
+    for (const { inspect, meta } of allContainers(this.ctx.store)) {
+      if (!meta.logPath || !inspect.LogPath) continue;
       await this.ctx.logs.follow(inspect.Id, inspect.LogPath, meta.logPath);
       if (!inspect.State.Running) await this.ctx.logs.forget(inspect.Id);
     }
   }
 
-  private async followLogs(id: string, logPath: string): Promise<void> {
-    if (!logPath) return;
-    const inspect = await this.ctx.docker.containers.inspectOne(id);
-    if (inspect?.LogPath) await this.ctx.logs.follow(id, inspect.LogPath, logPath);
-  }
-
   private async require(id: string): Promise<ContainerRecord> {
-    const container = await findContainer(this.ctx.docker, id);
+    const container = await findContainer(this.ctx.store, id);
     if (!container) throw notFound(`no container with ID "${id}" (list them with: mascri ps -a)`);
     return container;
   }

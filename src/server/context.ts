@@ -2,6 +2,7 @@ import type { Logger } from '../common/logger.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { HostProbe } from './host-probe.js';
 import type { ContainerLogs } from './container-logs.js';
+import type { ContainerStore } from './store.js';
 
 /** Settings of a running server. */
 export interface ServerOptions {
@@ -18,6 +19,8 @@ export interface ServerContext {
   host: HostProbe;
   /** Copies container output into CRI log files. */
   logs: ContainerLogs;
+  /** mascri's sandboxes and containers, kept current from Docker's events. */
+  store: ContainerStore;
 }
 
 /** A unary RPC implementation: decoded request in, response object out, errors thrown. */

@@ -22,7 +22,7 @@ export class ExecService {
     if (!request.cmd || request.cmd.length === 0) throw invalidArgument('cmd is empty: give the command to run');
     const timeoutSeconds = Number(request.timeout ?? 0);
     return doing(`running ${JSON.stringify(request.cmd)} in container "${id}"`, async () => {
-      const container = await findContainer(this.ctx.docker, id);
+      const container = await findContainer(this.ctx.store, id);
       if (!container) throw notFound(`no container with ID "${id}"`);
       if (!container.inspect.State.Running) throw failedPrecondition(`container "${container.inspect.Id}" is not running (it is ${container.inspect.State.Status})`);
       const marker = randomBytes(12).toString('hex');

@@ -2,6 +2,7 @@ import { decodeContainerLabels, decodeSandboxLabels, type ContainerLabelInput, t
 import { DockerError } from '../docker/errors.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { DockerContainerInspect } from '../docker/types.js';
+import { ContainerStore } from './store.js';
 
 /** A sandbox as mascri sees it: its pause container's inspect and what its labels say. */
 export interface SandboxRecord {
@@ -25,16 +26,43 @@ async function inspectQuietly(docker: DockerAdapter, id: string): Promise<Docker
   }
 }
 
+/** Where to look: the in-memory store (reads do not run docker), or Docker itself. */
+export type Source = ContainerStore | DockerAdapter;
+
+function lookIn(source: Source, id: string): Promise<DockerContainerInspect | undefined> {
+  return source instanceof ContainerStore ? source.lookup(id) : inspectQuietly(source, id);
+}
+
 /** The mascri sandbox with this ID, or undefined: other Docker containers are never sandboxes. */
-export async function findSandbox(docker: DockerAdapter, id: string): Promise<SandboxRecord | undefined> {
-  const inspect = await inspectQuietly(docker, id);
+export async function findSandbox(source: Source, id: string): Promise<SandboxRecord | undefined> {
+  const inspect = await lookIn(source, id);
   const meta = decodeSandboxLabels(inspect?.Config.Labels);
   return inspect && meta ? { inspect, meta } : undefined;
 }
 
 /** The mascri container with this ID, or undefined. */
-export async function findContainer(docker: DockerAdapter, id: string): Promise<ContainerRecord | undefined> {
-  const inspect = await inspectQuietly(docker, id);
+export async function findContainer(source: Source, id: string): Promise<ContainerRecord | undefined> {
+  const inspect = await lookIn(source, id);
   const meta = decodeContainerLabels(inspect?.Config.Labels);
   return inspect && meta ? { inspect, meta } : undefined;
+}
+
+/** Every sandbox in the store. */
+export function allSandboxes(store: ContainerStore): SandboxRecord[] {
+  const out: SandboxRecord[] = [];
+  for (const inspect of store.all()) {
+    const meta = decodeSandboxLabels(inspect.Config.Labels);
+    if (meta) out.push({ inspect, meta });
+  }
+  return out;
+}
+
+/** Every container in the store, or those of one sandbox. */
+export function allContainers(store: ContainerStore, sandboxId?: string): ContainerRecord[] {
+  const out: ContainerRecord[] = [];
+  for (const inspect of store.all()) {
+    const meta = decodeContainerLabels(inspect.Config.Labels);
+    if (meta && (sandboxId === undefined || meta.sandboxId === sandboxId)) out.push({ inspect, meta });
+  }
+  return out;
 }

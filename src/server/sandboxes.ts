@@ -13,12 +13,12 @@ import type { RunPodSandboxResponse } from '../cri/generated/runtime/v1/RunPodSa
 import type { StopPodSandboxRequest__Output } from '../cri/generated/runtime/v1/StopPodSandboxRequest.js';
 import { dockerTimeToNanos } from '../docker/convert.js';
 import { DockerError } from '../docker/errors.js';
-import { LABEL_SANDBOX_ID, LABEL_TYPE, decodeSandboxLabels, isReservedLabel, sandboxLabels } from '../docker/labels.js';
+import { LABEL_SANDBOX_ID, isReservedLabel, sandboxLabels } from '../docker/labels.js';
 import { sandboxContainerName } from '../docker/naming.js';
 import { sandboxRunPlan } from '../docker/sandbox-args.js';
 import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
-import { findSandbox, type SandboxRecord } from './lookup.js';
+import { allContainers, allSandboxes, findSandbox, type SandboxRecord } from './lookup.js';
 import { matchesIdPrefix, matchesLabelSelector } from './filters.js';
 
 /** Seconds a pause container gets to exit on SIGTERM before SIGKILL (it exits at once). */
@@ -61,6 +61,7 @@ export class SandboxService {
       const createdLogDirectory = config.logDirectory ? await makeDirectory(config.logDirectory) : undefined;
       try {
         const id = await this.ctx.docker.containers.run(plan.args);
+        await this.ctx.store.refresh(id);
         return { podSandboxId: id };
       } catch (error) {
         if (error instanceof DockerError && error.kind === 'already-exists') {
@@ -83,10 +84,11 @@ export class SandboxService {
     return doing(`stopping pod sandbox "${id}"`, async () => {
       const sandbox = await this.find(id);
       if (!sandbox) return {};
-      const members = await this.ctx.docker.containers.listIds([`${LABEL_SANDBOX_ID}=${sandbox.inspect.Id}`]);
+      const members = await this.memberIds(sandbox.inspect.Id);
       await this.ctx.docker.containers.stop(members, MEMBER_STOP_GRACE_SECONDS);
       await Promise.all(members.map((member) => this.ctx.logs.flush(member)));
       await this.ctx.docker.containers.stop([sandbox.inspect.Id], PAUSE_STOP_GRACE_SECONDS);
+      await Promise.all([...members, sandbox.inspect.Id].map((member) => this.ctx.store.refresh(member)));
       return {};
     });
   }
@@ -97,8 +99,9 @@ export class SandboxService {
     return doing(`removing pod sandbox "${id}"`, async () => {
       const sandbox = await this.find(id);
       if (!sandbox) return {};
-      const members = await this.ctx.docker.containers.listIds([`${LABEL_SANDBOX_ID}=${sandbox.inspect.Id}`]);
+      const members = await this.memberIds(sandbox.inspect.Id);
       await this.ctx.docker.containers.remove([...members, sandbox.inspect.Id]);
+      for (const member of [...members, sandbox.inspect.Id]) this.ctx.store.removed(member);
       await Promise.all(members.map((member) => this.ctx.logs.forget(member, { removeFiles: true })));
       return {};
     });
@@ -127,11 +130,8 @@ export class SandboxService {
   async listPodSandbox(request: ListPodSandboxRequest__Output): Promise<ListPodSandboxResponse> {
     return doing('listing pod sandboxes', async () => {
       const filter = request.filter;
-      const all = await this.ctx.docker.containers.list([`${LABEL_TYPE}=sandbox`]);
       const items: PodSandbox[] = [];
-      for (const inspect of all) {
-        const meta = decodeSandboxLabels(inspect.Config.Labels);
-        if (!meta) continue;
+      for (const { inspect, meta } of allSandboxes(this.ctx.store)) {
         const item = sandboxSummary({ inspect, meta });
         if (!matchesIdPrefix(item.id!, filter?.id)) continue;
         if (filter?.state && filter.state.state !== item.state) continue;
@@ -143,7 +143,14 @@ export class SandboxService {
   }
 
   private find(id: string): Promise<SandboxRecord | undefined> {
-    return findSandbox(this.ctx.docker, id);
+    return findSandbox(this.ctx.store, id);
+  }
+
+  /** The sandbox's containers: from memory, and from Docker too (a stale store must not leave one running). */
+  private async memberIds(sandboxId: string): Promise<string[]> {
+    const known = allContainers(this.ctx.store, sandboxId).map((c) => c.inspect.Id);
+    const listed = await this.ctx.docker.containers.listIds([`${LABEL_SANDBOX_ID}=${sandboxId}`]);
+    return [...new Set([...known, ...listed])];
   }
 
   private async ensurePodInfraImage(): Promise<void> {

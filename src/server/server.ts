@@ -13,6 +13,7 @@ import { SandboxService } from './sandboxes.js';
 import { ContainerService } from './containers.js';
 import { ExecService } from './exec.js';
 import { noContainerLogs } from './no-logs.js';
+import { ContainerStore } from './store.js';
 import { RuntimeInfoService } from './runtime-info.js';
 import { prepareSocketPath } from './socket.js';
 
@@ -33,6 +34,7 @@ export class MascriServer {
     readonly endpoint: string,
     private readonly path: string | undefined,
     private readonly log: Logger,
+    private readonly ctx: ServerContext,
   ) {}
 
   /** Starts serving on `options.listen`; fails if another server is live there. */
@@ -43,7 +45,9 @@ export class MascriServer {
       options: { podInfraImage: options.podInfraImage },
       host: new HostProbe(options.docker, options.log),
       logs: noContainerLogs,
+      store: new ContainerStore(options.docker, options.log),
     };
+    await ctx.store.start();
     void ctx.host.get(); // find out what the host grants while nothing waits for it
     const runtimeInfo = new RuntimeInfoService(ctx);
     const images = new ImageService(ctx);
@@ -91,7 +95,7 @@ export class MascriServer {
     });
     if (path) await chmod(path, 0o660);
     options.log.info('serving the CRI', { endpoint: options.listen, podInfraImage: options.podInfraImage, docker: options.docker.cli.binary });
-    return new MascriServer(server, options.listen, path, options.log);
+    return new MascriServer(server, options.listen, path, options.log, ctx);
   }
 
   /** Stops accepting calls, lets running ones finish briefly, and removes the socket file. */
@@ -106,6 +110,8 @@ export class MascriServer {
         resolve();
       });
     });
+    this.ctx.store.stop();
+    await this.ctx.logs.close();
     if (this.path) await unlink(this.path).catch(() => undefined);
     this.log.info('stopped', { endpoint: this.endpoint });
   }

@@ -1,0 +1,69 @@
+import { execa, type ResultPromise } from 'execa';
+import type { DockerCli } from './cli.js';
+
+/** One line of `docker events --format '{{json .}}'` for a container. */
+export interface DockerEvent {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes?: Record<string, string> };
+  time?: number;
+  timeNano?: number;
+}
+
+export interface EventStreamHandlers {
+  onEvent(event: DockerEvent): void;
+  /** The stream ended (daemon gone or restarted, CLI killed); `reason` says why. */
+  onEnd(reason: string): void;
+}
+
+/**
+ * A long-lived `docker events` stream of the containers carrying `label`. It runs until
+ * stop() is called or Docker ends it; the caller restarts it (and resyncs) after onEnd.
+ */
+export class DockerEventStream {
+  private child: ResultPromise | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly cli: DockerCli,
+    private readonly label: string,
+  ) {}
+
+  start(handlers: EventStreamHandlers): void {
+    const child = execa(this.cli.binary, ['events', '--format', '{{json .}}', '--filter', 'type=container', '--filter', `label=${this.label}`], {
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+    });
+    this.child = child;
+    let pending = '';
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      pending += chunk;
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline).trim();
+        pending = pending.slice(newline + 1);
+        if (!line) continue;
+        try {
+          handlers.onEvent(JSON.parse(line) as DockerEvent);
+        } catch {
+          // a line that is not JSON is not an event
+        }
+      }
+    });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
+    void child.then((result) => {
+      if (this.child === child) this.child = undefined;
+      if (!this.stopped) handlers.onEnd(stderr.trim() || `docker events exited with ${result.exitCode ?? result.signal ?? 'no code'}`);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.child?.kill('SIGTERM');
+    this.child = undefined;
+  }
+}

@@ -1,0 +1,192 @@
+import type { Logger } from '../common/logger.js';
+import type { DockerAdapter } from '../docker/adapter.js';
+import { DockerError } from '../docker/errors.js';
+import { DockerEventStream, type DockerEvent } from '../docker/events.js';
+import { LABEL_TYPE } from '../docker/labels.js';
+import type { DockerContainerInspect } from '../docker/types.js';
+import { StoreCore } from './store-core.js';
+
+/** A change of one container in the store: before and after (undefined when absent). */
+export interface StoreChange {
+  id: string;
+  before: DockerContainerInspect | undefined;
+  after: DockerContainerInspect | undefined;
+}
+
+const RESTART_DELAYS_MS = [200, 500, 1000, 2000, 5000];
+
+/**
+ * mascri's sandboxes and containers in memory: loaded with one listing at start, then kept
+ * current from one `docker events` stream (restarted, with a full resync, when it breaks),
+ * and refreshed by every write. Reads (lists and statuses) never run docker.
+ */
+export class ContainerStore {
+  private readonly core = new StoreCore<DockerContainerInspect>();
+  private readonly events: DockerEventStream;
+  private readonly listeners: Array<(change: StoreChange) => void> = [];
+  private pending = new Map<string, number>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restarts = 0;
+  private stopped = false;
+  private synced = false;
+
+  constructor(
+    private readonly docker: DockerAdapter,
+    private readonly log: Logger,
+  ) {
+    this.events = new DockerEventStream(docker.cli, LABEL_TYPE);
+  }
+
+  /** Starts following Docker's events and loads every mascri container. Never throws: a daemon that is down is retried. */
+  async start(): Promise<void> {
+    this.followEvents();
+    await this.resync().catch((error: unknown) => this.log.warn('initial container listing failed; will retry', { error: String(error) }));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.events.stop();
+    clearTimeout(this.flushTimer);
+    clearTimeout(this.restartTimer);
+  }
+
+  /** True once a full listing has been loaded. */
+  get ready(): boolean {
+    return this.synced;
+  }
+
+  onChange(listener: (change: StoreChange) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** Every known mascri container (sandboxes and containers), from memory. */
+  all(): DockerContainerInspect[] {
+    return this.core.values();
+  }
+
+  /** From memory only: by full ID, unique ID prefix, or Docker name. */
+  peek(ref: string): DockerContainerInspect | undefined {
+    const exact = this.core.get(ref);
+    if (exact) return exact;
+    if (ref.length === 0) return undefined;
+    let found: DockerContainerInspect | undefined;
+    for (const inspect of this.core.values()) {
+      if (inspect.Id.startsWith(ref) || inspect.Name === ref || inspect.Name === `/${ref}`) {
+        if (found && found.Id !== inspect.Id) return undefined; // ambiguous
+        found = inspect;
+      }
+    }
+    return found;
+  }
+
+  /** From memory, falling back to `docker inspect` on a miss (and keeping what it finds). */
+  async lookup(ref: string): Promise<DockerContainerInspect | undefined> {
+    const inMemory = this.peek(ref);
+    if (inMemory) return inMemory;
+    const seq = this.core.begin();
+    let inspect: DockerContainerInspect | undefined;
+    try {
+      inspect = await this.docker.containers.inspectOne(ref);
+    } catch (error) {
+      if (error instanceof DockerError && (error.kind === 'invalid-argument' || /multiple IDs found/i.test(error.message))) return undefined;
+      throw error;
+    }
+    if (!inspect || !inspect.Config.Labels?.[LABEL_TYPE]) return undefined;
+    this.apply(inspect.Id, seq, inspect);
+    return this.core.get(inspect.Id) ?? inspect;
+  }
+
+  /** Looks at Docker now and keeps the answer: every write calls this so its own change is visible at once. */
+  async refresh(id: string): Promise<DockerContainerInspect | undefined> {
+    const seq = this.core.begin();
+    const inspect = await this.docker.containers.inspectOne(id);
+    this.apply(id, seq, inspect && inspect.Config.Labels?.[LABEL_TYPE] ? inspect : undefined);
+    return this.core.get(id);
+  }
+
+  /** Records that a container is gone (after a successful remove). */
+  removed(id: string): void {
+    this.apply(id, this.core.begin(), undefined);
+  }
+
+  /** Reloads everything from Docker (at start and after the event stream broke). */
+  async resync(): Promise<void> {
+    const seq = this.core.begin();
+    const listed = await this.docker.containers.list([LABEL_TYPE]);
+    const seen = new Set<string>();
+    for (const inspect of listed) {
+      seen.add(inspect.Id);
+      this.apply(inspect.Id, seq, inspect);
+    }
+    for (const id of this.core.ids()) if (!seen.has(id)) this.apply(id, seq, undefined);
+    this.core.compact(seq);
+    this.synced = true;
+  }
+
+  private apply(id: string, seq: number, value: DockerContainerInspect | undefined): void {
+    const before = this.core.get(id);
+    if (!this.core.resolve(id, seq, value)) return;
+    const after = this.core.get(id);
+    if (before === after) return;
+    for (const listener of this.listeners) {
+      try {
+        listener({ id, before, after });
+      } catch (error) {
+        this.log.error('store listener failed', { error: String(error) });
+      }
+    }
+  }
+
+  private followEvents(): void {
+    this.events.start({
+      onEvent: (event) => this.onEvent(event),
+      onEnd: (reason) => {
+        if (this.stopped) return;
+        const delay = RESTART_DELAYS_MS[Math.min(this.restarts, RESTART_DELAYS_MS.length - 1)]!;
+        this.restarts++;
+        this.log.warn('docker events stream ended; restarting it with a full resync', { reason, retryInMs: delay });
+        this.restartTimer = setTimeout(() => {
+          this.followEvents();
+          this.resync().then(
+            () => (this.restarts = 0),
+            (error: unknown) => this.log.debug('resync failed', { error: String(error) }),
+          );
+        }, delay);
+      },
+    });
+  }
+
+  private onEvent(event: DockerEvent): void {
+    const id = event.Actor?.ID;
+    if (!id || event.Type !== 'container') return;
+    if (event.Action === 'destroy') {
+      this.pending.delete(id);
+      this.removed(id);
+      return;
+    }
+    // exec_* and health events do not change what the CRI reports.
+    if (event.Action.startsWith('exec_') || event.Action.startsWith('health_status')) return;
+    // Coalesce: one `docker inspect` for every container that changed in the last few milliseconds.
+    if (!this.pending.has(id)) this.pending.set(id, this.core.begin());
+    this.flushTimer ??= setTimeout(() => void this.flushPending(), 5);
+  }
+
+  private async flushPending(): Promise<void> {
+    this.flushTimer = undefined;
+    const batch = this.pending;
+    this.pending = new Map();
+    if (batch.size === 0) return;
+    try {
+      const found = await this.docker.containers.inspect([...batch.keys()]);
+      const byId = new Map(found.map((inspect) => [inspect.Id, inspect]));
+      for (const [id, seq] of batch) this.apply(id, seq, byId.get(id));
+    } catch (error) {
+      this.log.debug('inspect after events failed; the next resync will catch up', { error: String(error) });
+    }
+  }
+}
