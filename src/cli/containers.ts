@@ -279,3 +279,6 @@ async function pullIfMissing(client: CriClient, config: ContainerConfig): Promis
   if (!status.image) await client.callImage('PullImage', { image: { image } }, { timeoutMs: CREATE_TIMEOUT_MS });
 }
 
+
+/** `--label k=v` options -> a label selector (the name other command families use). */
+export { parseLabelSelector as parseLabels } from './filters.js';

@@ -12,6 +12,7 @@ import { ImageService } from './images.js';
 import { SandboxService } from './sandboxes.js';
 import { ContainerService } from './containers.js';
 import { ExecService } from './exec.js';
+import { EventService } from './events.js';
 import { noContainerLogs } from './no-logs.js';
 import { ContainerStore } from './store.js';
 import { RuntimeInfoService } from './runtime-info.js';
@@ -26,6 +27,8 @@ export interface StartOptions extends ServerOptions {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler has its own request/response types
 type AnyUnary = UnaryHandler<any, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each stream has its own types
+type StreamHandler = (call: grpc.ServerWritableStream<any, any>) => void;
 
 /** The CRI gRPC server: binds the socket, routes each RPC to its CRI area module. */
 export class MascriServer {
@@ -54,6 +57,10 @@ export class MascriServer {
     const sandboxes = new SandboxService(ctx);
     const containers = new ContainerService(ctx);
     const exec = new ExecService(ctx);
+    const events = new EventService(ctx);
+    const runtimeStreams: Record<string, StreamHandler> = {
+      GetContainerEvents: (call) => events.getContainerEvents(call),
+    };
 
     const runtimeHandlers: Record<string, AnyUnary> = {
       Version: () => runtimeInfo.version(),
@@ -82,7 +89,7 @@ export class MascriServer {
 
     const cri = loadCri();
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-    server.addService(cri.runtime.v1.RuntimeService.service, implement('RuntimeService', cri.runtime.v1.RuntimeService.service, runtimeHandlers, options.log));
+    server.addService(cri.runtime.v1.RuntimeService.service, implement('RuntimeService', cri.runtime.v1.RuntimeService.service, runtimeHandlers, options.log, runtimeStreams));
     server.addService(cri.runtime.v1.ImageService.service, implement('ImageService', cri.runtime.v1.ImageService.service, imageHandlers, options.log));
 
     const path = socketPath(options.listen);
@@ -126,11 +133,21 @@ export function implement(
   service: grpc.ServiceDefinition,
   handlers: Record<string, AnyUnary>,
   log: Logger,
+  streams: Record<string, StreamHandler> = {},
 ): grpc.UntypedServiceImplementation {
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [method, definition] of Object.entries(service)) {
     const fullName = `${serviceName}/${method}`;
     const handler = handlers[method];
+    const stream = streams[method];
+    if (stream) {
+      impl[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        log.debug('stream opened', { method: fullName });
+        call.on('cancelled', () => log.debug('stream closed', { method: fullName }));
+        stream(call);
+      };
+      continue;
+    }
     if (definition.responseStream || definition.requestStream) {
       impl[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
         log.debug('rpc', { method: fullName, ms: 0, code: 'Unimplemented' });

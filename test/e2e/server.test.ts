@@ -84,11 +84,11 @@ describe('mascri serve', () => {
     });
     await assert.rejects(
       new Promise((resolve, reject) => {
-        const stream = server.client.runtime.GetContainerEvents({});
+        const stream = server.client.runtime.StreamContainerStats({});
         stream.on('data', resolve);
         stream.on('error', reject);
       }),
-      (error: { code: number; details: string }) => error.code === GrpcCode.UNIMPLEMENTED && /GetContainerEvents/.test(error.details),
+      (error: { code: number; details: string }) => error.code === GrpcCode.UNIMPLEMENTED && /StreamContainerStats/.test(error.details),
     );
   });
 

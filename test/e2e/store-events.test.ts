@@ -1,0 +1,113 @@
+/**
+ * The in-memory store stays right when Docker changes behind mascri's back, and GetContainerEvents
+ * reports create/start/stop/delete in order.
+ */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { ContainerEventResponse__Output } from '../../src/cri/generated/runtime/v1/ContainerEventResponse.js';
+import { BUSYBOX, DaemonRelay, MascriServer, docker, removeContainers, sandboxConfig, shellContainer, sleep, waitFor } from '../helpers.js';
+
+describe('container store and events', () => {
+  let relay: DaemonRelay;
+  let server: MascriServer;
+  let podId = '';
+  let podConfig: Record<string, unknown> = {};
+  const created: string[] = [];
+
+  before(async () => {
+    relay = new DaemonRelay();
+    await relay.up();
+    server = await MascriServer.start({ env: { DOCKER_HOST: relay.dockerHost } });
+    await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
+    podConfig = sandboxConfig('store');
+    podId = (await server.client.callRuntime('RunPodSandbox', { config: podConfig })).podSandboxId;
+    created.push(podId);
+  });
+  after(async () => {
+    await removeContainers(created);
+    rmSync(podConfig.logDirectory as string, { recursive: true, force: true });
+    await server.stop();
+    await relay.dispose();
+  });
+
+  async function running(name: string): Promise<string> {
+    const { containerId } = await server.client.callRuntime('CreateContainer', { podSandboxId: podId, config: shellContainer(name, 'sleep 1000'), sandboxConfig: podConfig });
+    created.push(containerId);
+    await server.client.callRuntime('StartContainer', { containerId });
+    return containerId;
+  }
+
+  test('GetContainerEvents streams created, started, stopped and deleted in order', async () => {
+    const events: ContainerEventResponse__Output[] = [];
+    const stream = server.client.runtime.GetContainerEvents({});
+    stream.on('data', (event: ContainerEventResponse__Output) => events.push(event));
+    stream.on('error', () => undefined); // cancelled at the end
+    await sleep(200);
+    const id = await running('evented');
+    await server.client.callRuntime('StopContainer', { containerId: id, timeout: '0' });
+    await server.client.callRuntime('RemoveContainer', { containerId: id });
+    const mine = await waitFor('four events', async () => {
+      const list = events.filter((e) => e.containerId === id);
+      return list.length >= 4 ? list : undefined;
+    });
+    stream.cancel();
+    assert.deepEqual(mine.map((e) => e.containerEventType), ['CONTAINER_CREATED_EVENT', 'CONTAINER_STARTED_EVENT', 'CONTAINER_STOPPED_EVENT', 'CONTAINER_DELETED_EVENT']);
+    assert.equal(mine[0]!.podSandboxStatus?.id, podId);
+    assert.equal(mine[1]!.containersStatuses[0]?.state, 'CONTAINER_RUNNING');
+    assert.equal(mine[2]!.containersStatuses[0]?.state, 'CONTAINER_EXITED');
+    assert.ok(BigInt(mine[0]!.createdAt) > 0n);
+    await waitFor('the server to drop the stream', async () => (/stream closed/.test(server.logs) ? true : undefined));
+  });
+
+  test('a container killed behind mascri\'s back shows EXITED within a second', async () => {
+    const id = await running('killed');
+    assert.equal((await docker(['kill', id])).code, 0);
+    const started = Date.now();
+    const status = await waitFor('EXITED', async () => {
+      const { status } = await server.client.callRuntime('ContainerStatus', { containerId: id });
+      return status!.state === 'CONTAINER_EXITED' ? status! : undefined;
+    }, 5000);
+    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+    assert.equal(status.exitCode, 137);
+  });
+
+  test('a container removed behind mascri\'s back disappears from ListContainers', async () => {
+    const id = await running('removed');
+    assert.equal((await docker(['rm', '-f', id])).code, 0);
+    await waitFor('the container to disappear', async () => {
+      const { containers } = await server.client.callRuntime('ListContainers', {});
+      return containers.some((c) => c.id === id) ? undefined : true;
+    }, 2000);
+  });
+
+  test('after the daemon connection is lost and back, what changed meanwhile is seen', async () => {
+    const id = await running('daemon-restart');
+    await relay.down();
+    // While mascri cannot reach the daemon, the container dies (told to the real daemon directly).
+    assert.equal((await docker(['kill', id])).code, 0);
+    await sleep(300);
+    await relay.up();
+    const status = await waitFor('the resync to see the container exited', async () => {
+      const { status } = await server.client.callRuntime('ContainerStatus', { containerId: id });
+      return status!.state === 'CONTAINER_EXITED' ? status! : undefined;
+    }, 15_000);
+    assert.equal(status.exitCode, 137);
+    assert.match(server.logs, /docker events stream ended; restarting it with a full resync/);
+  });
+
+  test('reads answer from memory: list and status calls run no docker command', async () => {
+    const id = await running('memory');
+    await sleep(500); // let the container's own create/start events settle
+    const dockerCalls = () => server.logs.split('\n').filter((line) => line.includes('"msg":"docker"'));
+    const dockerCallsBefore = dockerCalls().length;
+    for (let i = 0; i < 20; i++) {
+      await server.client.callRuntime('ListContainers', {});
+      await server.client.callRuntime('ListPodSandbox', {});
+      await server.client.callRuntime('ContainerStatus', { containerId: id });
+      await server.client.callRuntime('PodSandboxStatus', { podSandboxId: podId });
+    }
+    const during = dockerCalls().slice(dockerCallsBefore);
+    assert.deepEqual(during, [], 'no docker call for 80 reads');
+  });
+});
