@@ -112,7 +112,7 @@ export function registerContainerCommands(program: Command): void {
           return;
         }
         const pods = await podNames(client);
-        containers = containers.slice();
+        const exitCodes = await exitCodesOf(client, containers);
         const rows = containers.map((c) => [
           truncateId(c.id, !options.trunc),
           imageColumn(c, !options.trunc),
@@ -122,8 +122,10 @@ export function registerContainerCommands(program: Command): void {
           String(c.metadata?.attempt ?? 0),
           truncateId(c.podSandboxId, !options.trunc),
           pods.get(c.podSandboxId) ?? c.labels['io.kubernetes.pod.name'] ?? '',
+          exitCodes.get(c.id) ?? '',
         ]);
-        printTable(['CONTAINER', 'IMAGE', 'CREATED', 'STATE', 'NAME', 'ATTEMPT', 'POD ID', 'POD'], rows);
+        // crictl's columns, then EXIT (the exit code of exited containers) last, so scripts that read crictl's columns still work.
+        printTable(['CONTAINER', 'IMAGE', 'CREATED', 'STATE', 'NAME', 'ATTEMPT', 'POD ID', 'POD', 'EXIT'], rows);
       }),
     );
 
@@ -259,6 +261,20 @@ async function listContainers(client: CriClient, options: PsOptions): Promise<Co
 function imageColumn(c: Container__Output, truncate: boolean): string {
   const ref = c.image?.image ?? '';
   return ref.startsWith('sha256:') ? truncateId(ref, !truncate) : ref;
+}
+
+/** Exit codes of the exited containers (ContainerStatus is answered from memory, so this is cheap). */
+async function exitCodesOf(client: CriClient, containers: Container__Output[]): Promise<Map<string, string>> {
+  const codes = new Map<string, string>();
+  await Promise.all(
+    containers
+      .filter((c) => c.state === 'CONTAINER_EXITED')
+      .map(async (c) => {
+        const status = await client.callRuntime('ContainerStatus', { containerId: c.id }).catch(() => undefined);
+        if (status?.status) codes.set(c.id, String(status.status.exitCode));
+      }),
+  );
+  return codes;
 }
 
 async function podNames(client: CriClient): Promise<Map<string, string>> {

@@ -67,7 +67,7 @@ export function parseTail(text: string): number {
 }
 
 /** The container's status, by ID or unique ID prefix (resolved with ListContainers when the runtime does not know it). */
-async function resolveContainer(client: CriClient, id: string): Promise<ContainerStatus__Output> {
+export async function resolveContainer(client: CriClient, id: string): Promise<ContainerStatus__Output> {
   try {
     return await containerStatus(client, id);
   } catch (error) {

@@ -8,6 +8,10 @@ import { registerLogsCommand } from './logs.js';
 import { registerRuntimeCommands } from './runtime.js';
 import { registerSandboxCommands } from './sandboxes.js';
 import { registerServeCommand } from './serve.js';
+import { registerStatsCommands } from './stats.js';
+import { registerExecCommand } from './exec.js';
+import { registerAttachCommand } from './attach.js';
+import { registerPortForwardCommand } from './port-forward.js';
 
 /** The mascri program: `serve`, and a crictl-like client for everything else. */
 export function buildProgram(): Command {
@@ -29,6 +33,10 @@ export function buildProgram(): Command {
   registerSandboxCommands(program);
   registerContainerCommands(program);
   registerLogsCommand(program);
+  registerStatsCommands(program);
+  registerExecCommand(program);
+  registerAttachCommand(program);
+  registerPortForwardCommand(program);
   return program;
 }
 

@@ -12,6 +12,8 @@ interface ServeOptions {
   docker: string;
   podInfraImage: string;
   logLevel: string;
+  stateDir: string;
+  streamingAddress: string; // streaming (wired by helper)
 }
 
 /** `serve`: run the CRI server until SIGINT/SIGTERM. */
@@ -22,7 +24,9 @@ export function registerServeCommand(program: Command): void {
     .option('--listen <endpoint>', 'socket to serve on', DEFAULT_ENDPOINT)
     .option('--docker <path>', 'docker CLI to run (DOCKER_HOST and DOCKER_CONTEXT are honoured)', 'docker')
     .option('--pod-infra-image <image>', 'image of the pause container that holds each pod sandbox', DEFAULT_POD_INFRA_IMAGE)
+    .option('--state-dir <dir>', 'where mascri keeps its own state (container log copy positions)', '/var/lib/mascri')
     .option('--log-level <level>', 'debug|info|warn|error', 'info')
+    .option('--streaming-address <host:port>', 'where the exec/attach/port-forward streaming server listens (port 0: a free one)', '127.0.0.1:0') // streaming (wired by helper)
     .action(async (options: ServeOptions) => {
       if (!isLogLevel(options.logLevel)) {
         process.stderr.write(`mascri serve: unknown --log-level "${options.logLevel}": use debug, info, warn or error\n`);
@@ -35,6 +39,8 @@ export function registerServeCommand(program: Command): void {
           listen: options.listen,
           docker: createDockerAdapter(options.docker, log),
           podInfraImage: options.podInfraImage,
+          stateDir: options.stateDir,
+          streamingAddress: options.streamingAddress, // streaming (wired by helper)
           log,
         });
       } catch (error) {

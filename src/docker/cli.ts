@@ -117,10 +117,16 @@ export function parseJsonLines<T>(stdout: string, args: readonly string[] = []):
   return out;
 }
 
-/** Arguments safe to log: values of credential-like options are hidden. */
+/** Arguments safe to log: values of credential-like options are hidden, in both "--opt value" and "--opt=value" forms. */
 export function redactArgs(args: readonly string[]): string[] {
-  const secret = /^--?(password|password-stdin|creds|auth|token)$/i;
-  return args.map((arg, i) => (i > 0 && secret.test(args[i - 1]!) ? '***' : arg));
+  // "-p" is not here: for docker run it means --publish. --password-stdin takes no value.
+  const takesSecret = /^--?(password|creds|auth|token|identity-token|registry-token)$/i;
+  const inline = /^(--(?:password|creds|auth|token|identity-token|registry-token))=.*/i;
+  return args.map((arg, i) => {
+    if (inline.test(arg)) return arg.replace(inline, '$1=***');
+    const previous = args[i - 1];
+    return i > 0 && previous !== undefined && takesSecret.test(previous) ? '***' : arg;
+  });
 }
 
 /** The outcome of a process run in a container: its own exit code and output, not Docker's. */

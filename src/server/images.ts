@@ -84,7 +84,9 @@ export class ImageService {
     }
     if (!this.fsInfo && this.fsInfoRefresh) {
       // First call: wait a little for real figures, but never long.
-      await Promise.race([this.fsInfoRefresh, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.fsInfoRefresh, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+      clearTimeout(timer);
     }
     return this.fsInfo ?? { imageFilesystems: [emptyUsage('')], containerFilesystems: [] };
   }

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { chmod, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GrpcCode, grpcCodeName, MascriError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { grpcTarget, socketPath } from '../cri/client.js';
@@ -13,16 +14,25 @@ import { SandboxService } from './sandboxes.js';
 import { ContainerService } from './containers.js';
 import { ExecService } from './exec.js';
 import { EventService } from './events.js';
-import { noContainerLogs } from './no-logs.js';
+import { ContainerLogManager } from './logs/container-log-copier.js';
 import { ContainerStore } from './store.js';
 import { RuntimeInfoService } from './runtime-info.js';
 import { prepareSocketPath } from './socket.js';
+import { StatsService } from './stats/stats-service.js'; // stats (wired by helper)
+import { DEFAULT_STREAMING_ADDRESS, StreamingService } from './streaming/service.js'; // streaming (wired by helper)
+import { addStreamingHandlers } from './streaming/wire.js'; // streaming (wired by helper)
+
+export const DEFAULT_STATE_DIR = '/var/lib/mascri';
 
 export interface StartOptions extends ServerOptions {
+  /** Where mascri keeps its own small state (log copy positions); default /var/lib/mascri. */
+  stateDir?: string;
   /** "unix:///run/mascri/mascri.sock" (or a plain absolute path). */
   listen: string;
   docker: DockerAdapter;
   log: Logger;
+  /** host:port of the streaming server (Exec, Attach, PortForward); default 127.0.0.1:0. */ // streaming (wired by helper)
+  streamingAddress?: string; // streaming (wired by helper)
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler has its own request/response types
@@ -32,6 +42,7 @@ type StreamHandler = (call: grpc.ServerWritableStream<any, any>) => void;
 
 /** The CRI gRPC server: binds the socket, routes each RPC to its CRI area module. */
 export class MascriServer {
+  private streaming?: StreamingService; // streaming (wired by helper)
   private constructor(
     private readonly grpcServer: grpc.Server,
     readonly endpoint: string,
@@ -42,67 +53,100 @@ export class MascriServer {
 
   /** Starts serving on `options.listen`; fails if another server is live there. */
   static async start(options: StartOptions): Promise<MascriServer> {
+    // Claim the socket before anything starts, so a refused second server leaves nothing running.
+    const path = socketPath(options.listen);
+    if (path) await prepareSocketPath(path);
     const ctx: ServerContext = {
       docker: options.docker,
       log: options.log,
       options: { podInfraImage: options.podInfraImage },
       host: new HostProbe(options.docker, options.log),
-      logs: noContainerLogs,
+      logs: new ContainerLogManager({ stateDir: join(options.stateDir ?? DEFAULT_STATE_DIR, 'logs'), log: options.log }),
       store: new ContainerStore(options.docker, options.log),
     };
-    await ctx.store.start();
-    void ctx.host.get(); // find out what the host grants while nothing waits for it
-    const runtimeInfo = new RuntimeInfoService(ctx);
-    const images = new ImageService(ctx);
-    const sandboxes = new SandboxService(ctx);
-    const containers = new ContainerService(ctx);
-    const exec = new ExecService(ctx);
-    const events = new EventService(ctx);
-    const runtimeStreams: Record<string, StreamHandler> = {
-      GetContainerEvents: (call) => events.getContainerEvents(call),
-    };
+    let streaming: StreamingService | undefined;
+    let server: grpc.Server | undefined;
+    let bound = false;
+    try {
+      await ctx.store.start();
+      void ctx.host.get(); // find out what the host grants while nothing waits for it
+      const runtimeInfo = new RuntimeInfoService(ctx);
+      const images = new ImageService(ctx);
+      const sandboxes = new SandboxService(ctx);
+      const containers = new ContainerService(ctx);
+      // Catch up on output written while mascri was not running, then keep copying.
+      await containers.resumeLogs().catch((error: unknown) => options.log.warn('could not resume container logs', { error: String(error) }));
+      const exec = new ExecService(ctx);
+      const events = new EventService(ctx);
+      const stats = new StatsService(ctx); // stats (wired by helper)
+      streaming = await StreamingService.start({ address: options.streamingAddress ?? process.env.MASCRI_STREAMING_ADDRESS ?? DEFAULT_STREAMING_ADDRESS, ctx }); // streaming (wired by helper)
+      const runtimeStreams: Record<string, StreamHandler> = {
+        GetContainerEvents: (call) => events.getContainerEvents(call),
+      };
 
-    const runtimeHandlers: Record<string, AnyUnary> = {
-      Version: () => runtimeInfo.version(),
-      Status: (request) => runtimeInfo.status(request),
-      RunPodSandbox: (request) => sandboxes.runPodSandbox(request),
-      StopPodSandbox: (request) => sandboxes.stopPodSandbox(request),
-      RemovePodSandbox: (request) => sandboxes.removePodSandbox(request),
-      PodSandboxStatus: (request) => sandboxes.podSandboxStatus(request),
-      ListPodSandbox: (request) => sandboxes.listPodSandbox(request),
-      CreateContainer: (request) => containers.createContainer(request),
-      StartContainer: (request) => containers.startContainer(request),
-      StopContainer: (request) => containers.stopContainer(request),
-      RemoveContainer: (request) => containers.removeContainer(request),
-      ContainerStatus: (request) => containers.containerStatus(request),
-      ListContainers: (request) => containers.listContainers(request),
-      ReopenContainerLog: (request) => containers.reopenContainerLog(request),
-      ExecSync: (request, signal) => exec.execSync(request, signal),
-    };
-    const imageHandlers: Record<string, AnyUnary> = {
-      PullImage: (request, signal) => images.pullImage(request, signal),
-      ListImages: (request) => images.listImages(request),
-      ImageStatus: (request) => images.imageStatus(request),
-      RemoveImage: (request) => images.removeImage(request),
-      ImageFsInfo: () => images.imageFsInfo(),
-    };
+      const runtimeHandlers: Record<string, AnyUnary> = {
+        Version: () => runtimeInfo.version(),
+        Status: (request) => runtimeInfo.status(request),
+        RunPodSandbox: (request) => sandboxes.runPodSandbox(request),
+        StopPodSandbox: (request) => sandboxes.stopPodSandbox(request),
+        RemovePodSandbox: (request) => sandboxes.removePodSandbox(request),
+        PodSandboxStatus: (request) => sandboxes.podSandboxStatus(request),
+        ListPodSandbox: (request) => sandboxes.listPodSandbox(request),
+        CreateContainer: (request) => containers.createContainer(request),
+        StartContainer: (request) => containers.startContainer(request),
+        StopContainer: (request) => containers.stopContainer(request),
+        RemoveContainer: (request) => containers.removeContainer(request),
+        ContainerStatus: (request) => containers.containerStatus(request),
+        ListContainers: (request) => containers.listContainers(request),
+        ReopenContainerLog: (request) => containers.reopenContainerLog(request),
+        ExecSync: (request, signal) => exec.execSync(request, signal),
+        // stats (wired by helper)
+        ContainerStats: (request) => stats.containerStats(request),
+        ListContainerStats: (request) => stats.listContainerStats(request),
+        PodSandboxStats: (request) => stats.podSandboxStats(request),
+        ListPodSandboxStats: (request) => stats.listPodSandboxStats(request),
+        ListMetricDescriptors: () => stats.listMetricDescriptors(),
+        ListPodSandboxMetrics: () => stats.listPodSandboxMetrics(),
+        UpdateContainerResources: (request) => stats.updateContainerResources(request),
+        UpdatePodSandboxResources: (request) => stats.updatePodSandboxResources(request),
+        // end stats (wired by helper)
+      };
+      addStreamingHandlers(runtimeHandlers, streaming); // streaming (wired by helper)
+      const imageHandlers: Record<string, AnyUnary> = {
+        PullImage: (request, signal) => images.pullImage(request, signal),
+        ListImages: (request) => images.listImages(request),
+        ImageStatus: (request) => images.imageStatus(request),
+        RemoveImage: (request) => images.removeImage(request),
+        ImageFsInfo: () => images.imageFsInfo(),
+      };
 
-    const cri = loadCri();
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-    server.addService(cri.runtime.v1.RuntimeService.service, implement('RuntimeService', cri.runtime.v1.RuntimeService.service, runtimeHandlers, options.log, runtimeStreams));
-    server.addService(cri.runtime.v1.ImageService.service, implement('ImageService', cri.runtime.v1.ImageService.service, imageHandlers, options.log));
+      const cri = loadCri();
+      server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+      server.addService(cri.runtime.v1.RuntimeService.service, implement('RuntimeService', cri.runtime.v1.RuntimeService.service, runtimeHandlers, options.log, runtimeStreams));
+      server.addService(cri.runtime.v1.ImageService.service, implement('ImageService', cri.runtime.v1.ImageService.service, imageHandlers, options.log));
 
-    const path = socketPath(options.listen);
-    if (path) await prepareSocketPath(path);
-    await new Promise<void>((resolve, reject) => {
-      server.bindAsync(grpcTarget(options.listen), grpc.ServerCredentials.createInsecure(), (error) => {
-        if (error) reject(new MascriError(GrpcCode.UNAVAILABLE, `cannot listen on ${options.listen}: ${error.message}`));
-        else resolve();
+      const grpcServer = server;
+      await new Promise<void>((resolve, reject) => {
+        grpcServer.bindAsync(grpcTarget(options.listen), grpc.ServerCredentials.createInsecure(), (error) => {
+          if (error) reject(new MascriError(GrpcCode.UNAVAILABLE, `cannot listen on ${options.listen}: ${error.message}`));
+          else resolve();
+        });
       });
-    });
-    if (path) await chmod(path, 0o660);
-    options.log.info('serving the CRI', { endpoint: options.listen, podInfraImage: options.podInfraImage, docker: options.docker.cli.binary });
-    return new MascriServer(server, options.listen, path, options.log, ctx);
+      bound = true;
+      if (path) await chmod(path, 0o660);
+      options.log.info('serving the CRI', { endpoint: options.listen, podInfraImage: options.podInfraImage, docker: options.docker.cli.binary });
+      const mascri = new MascriServer(server, options.listen, path, options.log, ctx); // streaming (wired by helper)
+      mascri.streaming = streaming; // streaming (wired by helper)
+      return mascri; // streaming (wired by helper)
+    } catch (error) {
+      // Undo whatever started: no event stream, log copier or listener may outlive a failed start.
+      server?.forceShutdown();
+      await streaming?.close().catch(() => undefined);
+      ctx.store.stop();
+      await ctx.logs.close().catch(() => undefined);
+      if (path && bound) await unlink(path).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Stops accepting calls, lets running ones finish briefly, and removes the socket file. */
@@ -117,6 +161,7 @@ export class MascriServer {
         resolve();
       });
     });
+    await this.streaming?.close(); // streaming (wired by helper)
     this.ctx.store.stop();
     await this.ctx.logs.close();
     if (this.path) await unlink(this.path).catch(() => undefined);

@@ -1,0 +1,70 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { createWebSocketStream, WebSocket } from 'ws';
+import { SPDY_TUNNEL_PREFIX } from '../../server/streaming/channels.js';
+import { SpdyConnection } from '../../server/streaming/spdy/connection.js';
+
+export type Transport = 'spdy' | 'websocket';
+
+/** Parses a --transport value. */
+export function parseTransport(value: string): Transport {
+  if (value === 'spdy' || value === 'websocket') return value;
+  throw new Error(`unknown transport "${value}": use spdy or websocket`);
+}
+
+/**
+ * The streaming URL a runtime answered, made absolute: some runtimes answer a path,
+ * relative to their (TCP) endpoint.
+ */
+export function streamingUrl(url: string, runtimeEndpoint: string): URL {
+  if (/^https?:\/\//i.test(url)) return new URL(url);
+  const tcp = /^(?:tcp|http):\/\/([^/]+)/.exec(runtimeEndpoint);
+  if (tcp) return new URL(url, `http://${tcp[1]}`);
+  throw new Error(`the runtime answered a streaming URL "${url}" that is not absolute, and its endpoint ${runtimeEndpoint} has no host to resolve it against`);
+}
+
+/** Upgrades an HTTP request to SPDY/3.1 offering `protocols`; answers the session and the protocol the server chose. */
+export function dialSpdy(url: URL, protocols: readonly string[]): Promise<{ connection: SpdyConnection; protocol: string }> {
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+      method: 'POST',
+      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': [...protocols] },
+      rejectUnauthorized: false,
+    });
+    request.on('upgrade', (response, socket: Duplex, head: Buffer) => {
+      const protocol = String(response.headers['x-stream-protocol-version'] ?? '');
+      if (head.length > 0) socket.unshift(head);
+      resolve({ connection: new SpdyConnection(socket, 'client'), protocol });
+    });
+    request.on('response', (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => reject(new Error(`the streaming server refused the upgrade: ${response.statusCode} ${response.statusMessage ?? ''}${body.trim() ? `: ${body.trim()}` : ''}`)));
+    });
+    request.on('error', (error) => reject(new Error(`cannot reach the streaming server at ${url.origin}: ${error.message}`)));
+    request.end();
+  });
+}
+
+/** Opens a WebSocket offering `protocols`; resolves once it is open. */
+export function dialWebSocket(url: URL, protocols: readonly string[]): Promise<WebSocket> {
+  const wsUrl = new URL(url);
+  wsUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, [...protocols], { perMessageDeflate: false, rejectUnauthorized: false });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_request, response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => reject(new Error(`the streaming server refused the WebSocket: ${response.statusCode} ${response.statusMessage ?? ''}${body.trim() ? `: ${body.trim()}` : ''}`)));
+    });
+    ws.once('error', (error) => reject(new Error(`cannot reach the streaming server at ${url.origin}: ${error.message}`)));
+  });
+}
+
+/** client-go's SPDY-over-WebSocket tunnel (what crictl/kubectl use for port forwarding over WebSocket). */
+export async function dialSpdyOverWebSocket(url: URL, protocol: string): Promise<SpdyConnection> {
+  const ws = await dialWebSocket(url, [`${SPDY_TUNNEL_PREFIX}${protocol}`]);
+  return new SpdyConnection(createWebSocketStream(ws), 'client');
+}

@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { DockerCli, parseJsonLines, redactArgs, runDockerProcess } from './cli.js';
+import { DockerError } from './errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mascri-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Writes an executable sh script into the test's temporary directory and returns its path. */
+function script(name: string, body: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** Asserts that `promise` rejects with a DockerError and returns it for further checks. */
+async function dockerError(promise: Promise<unknown>): Promise<DockerError> {
+  let caught: unknown;
+  await assert.rejects(promise, (error: unknown) => {
+    caught = error;
+    return true;
+  });
+  assert.ok(caught instanceof DockerError, `expected a DockerError, got ${String(caught)}`);
+  return caught;
+}
+
+describe('parseJsonLines', () => {
+  test('one value per line, blank and whitespace-only lines skipped', () => {
+    assert.deepEqual(parseJsonLines('\n{"a":1}\n   \n{"b":[2]}\n\n"s"\n'), [{ a: 1 }, { b: [2] }, 's']);
+  });
+
+  test('empty output is an empty list', () => {
+    assert.deepEqual(parseJsonLines(''), []);
+    assert.deepEqual(parseJsonLines('\n\n'), []);
+  });
+
+  test('a line that is not JSON is an internal DockerError naming the command and the line', () => {
+    assert.throws(
+      () => parseJsonLines('{"a":1}\nWARNING: not json\n', ['image', 'ls']),
+      (error: unknown) => {
+        assert.ok(error instanceof DockerError);
+        assert.equal(error.kind, 'internal');
+        assert.equal(error.code, status.INTERNAL);
+        assert.match(error.message, /docker image ls/);
+        assert.match(error.message, /WARNING: not json/);
+        assert.deepEqual(error.args, ['image', 'ls']);
+        return true;
+      },
+    );
+  });
+});
+
+describe('redactArgs', () => {
+  test('hides the values of credential options and nothing else', () => {
+    assert.deepEqual(redactArgs(['login', '--password', 'hunter2', '--username', 'me', 'localhost:5000']), [
+      'login', '--password', '***', '--username', 'me', 'localhost:5000',
+    ]);
+    assert.deepEqual(redactArgs(['x', '--creds', 'u:p', '--auth', 'dTpw', '--token', 't', '-PASSWORD', 'p']), [
+      'x', '--creds', '***', '--auth', '***', '--token', '***', '-PASSWORD', '***',
+    ]);
+  });
+
+  test('arguments without secrets come back unchanged, as a copy', () => {
+    const args = ['pull', '--quiet', '--', 'busybox'];
+    const redacted = redactArgs(args);
+    assert.deepEqual(redacted, args);
+    assert.notEqual(redacted, args);
+  });
+});
+
+describe('DockerCli.run', () => {
+  test('arguments are passed as an array, never through a shell', async () => {
+    const marker = join(dir, 'must-not-exist');
+    const args = ['a b', `$(touch ${marker})`, ';', '*', '`id`', '|', 'x && y'];
+    const { stdout, stderr } = await new DockerCli('/bin/echo').run(args);
+    assert.equal(stdout, args.join(' '));
+    assert.equal(stderr, '');
+    assert.equal(existsSync(marker), false);
+  });
+
+  test('each argument arrives as one argv entry', async () => {
+    const bin = script('argv', 'for a in "$@"; do printf "<%s>\\n" "$a"; done');
+    const { stdout } = await new DockerCli(bin).run(['a b', '', '$HOME', '*']);
+    assert.equal(stdout, '<a b>\n<>\n<$HOME>\n<*>');
+  });
+
+  test('input goes to stdin and extra env is visible to the binary', async () => {
+    const bin = script('stdin-env', 'printf "%s|" "$MASCRI_TEST_VAR"; cat');
+    const { stdout } = await new DockerCli(bin).run([], { input: 'from stdin', env: { MASCRI_TEST_VAR: 'v1' } });
+    assert.equal(stdout, 'v1|from stdin');
+  });
+
+  test('a call that runs past its timeout is killed and fails with kind timeout (DEADLINE_EXCEEDED)', async () => {
+    const started = Date.now();
+    const error = await dockerError(new DockerCli('/bin/sleep').run(['5'], { timeoutMs: 200 }));
+    const elapsed = Date.now() - started;
+    assert.equal(error.kind, 'timeout');
+    assert.equal(error.code, status.DEADLINE_EXCEEDED);
+    assert.match(error.message, /200 ms/);
+    assert.ok(elapsed < 3000, `took ${elapsed} ms`);
+  });
+
+  test('an aborted call fails with kind timeout, saying it was cancelled', async () => {
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 100);
+    const started = Date.now();
+    const error = await dockerError(new DockerCli('/bin/sleep').run(['5'], { signal: abort.signal }));
+    assert.equal(error.kind, 'timeout');
+    assert.match(error.message, /cancelled/);
+    assert.ok(Date.now() - started < 3000);
+  });
+
+  test('a missing binary is kind unavailable with a message naming it', async () => {
+    const error = await dockerError(new DockerCli('/nonexistent/docker').run(['ps']));
+    assert.equal(error.kind, 'unavailable');
+    assert.equal(error.code, status.UNAVAILABLE);
+    assert.match(error.message, /"\/nonexistent\/docker"/);
+    assert.match(error.message, /not found/);
+    assert.deepEqual(error.args, ['ps']);
+  });
+
+  test('a binary that is not executable is kind unavailable', async () => {
+    const path = join(dir, 'not-executable');
+    writeFileSync(path, '#!/bin/sh\necho hi\n', { mode: 0o644 });
+    const error = await dockerError(new DockerCli(path).run(['ps']));
+    assert.equal(error.kind, 'unavailable');
+    assert.match(error.message, /not executable/);
+  });
+
+  test("a failure is classified from Docker's stderr and keeps stdout", async () => {
+    const bin = script('no-such-container', 'echo \'{"Id":"partial"}\'\necho "Error response from daemon: No such container: x" >&2\nexit 1');
+    const error = await dockerError(new DockerCli(bin).run(['inspect', 'x']));
+    assert.equal(error.kind, 'not-found');
+    assert.equal(error.code, status.NOT_FOUND);
+    assert.equal(error.message, 'No such container: x');
+    assert.equal(error.stdout, '{"Id":"partial"}');
+    assert.deepEqual(error.args, ['inspect', 'x']);
+  });
+
+  test('a failure without stderr is internal and still has a message', async () => {
+    const error = await dockerError(new DockerCli('/bin/false').run(['x']));
+    assert.equal(error.kind, 'internal');
+    assert.ok(error.message.length > 0);
+  });
+
+  test('the onCall observers see every call, successful or not', async () => {
+    const cli = new DockerCli('/bin/sh');
+    const seen: Array<[readonly string[], number, boolean]> = [];
+    const seenToo: boolean[] = [];
+    cli.onCall((args, ms, ok) => seen.push([args, ms, ok]));
+    cli.onCall((_args, _ms, ok) => seenToo.push(ok));
+    await cli.run(['-c', 'exit 0']);
+    await assert.rejects(cli.run(['-c', 'echo "Error: No such object: y" >&2; exit 1']));
+    assert.equal(seen.length, 2);
+    assert.deepEqual(seen[0]![0], ['-c', 'exit 0']);
+    assert.equal(seen[0]![2], true);
+    assert.deepEqual(seen[1]![0], ['-c', 'echo "Error: No such object: y" >&2; exit 1']);
+    assert.equal(seen[1]![2], false);
+    for (const [, ms] of seen) assert.ok(typeof ms === 'number' && ms >= 0);
+    assert.deepEqual(seenToo, [true, false]);
+  });
+
+  test('an observer sees a missing binary as a failed call', async () => {
+    const cli = new DockerCli('/nonexistent/docker');
+    const oks: boolean[] = [];
+    cli.onCall((_args, _ms, ok) => oks.push(ok));
+    await assert.rejects(cli.run(['version']));
+    assert.deepEqual(oks, [false]);
+  });
+});
+
+describe('DockerCli.runJson and runJsonLines', () => {
+  test('runJson parses one document', async () => {
+    const bin = script('json', 'echo \'{"Host":"unix:///var/run/docker.sock","N":[1,2]}\'');
+    assert.deepEqual(await new DockerCli(bin).runJson(['context', 'inspect']), { Host: 'unix:///var/run/docker.sock', N: [1, 2] });
+  });
+
+  test('runJson on output that is not JSON is an internal DockerError', async () => {
+    const error = await dockerError(new DockerCli('/bin/echo').runJson(['not', 'json']));
+    assert.equal(error.kind, 'internal');
+    assert.match(error.message, /not JSON/);
+  });
+
+  test('runJsonLines parses one document per line', async () => {
+    const bin = script('json-lines', 'echo \'{"Id":"a"}\'; echo; echo \'{"Id":"b"}\'');
+    assert.deepEqual(await new DockerCli(bin).runJsonLines(['image', 'inspect']), [{ Id: 'a' }, { Id: 'b' }]);
+  });
+});
+
+describe('runDockerProcess', () => {
+  test("a non-zero exit is the process's answer, with its output as bytes", async () => {
+    const cli = new DockerCli('/bin/sh');
+    const oks: boolean[] = [];
+    cli.onCall((_args, _ms, ok) => oks.push(ok));
+    const result = await runDockerProcess(cli, ['-c', 'printf out; printf err >&2; exit 3']);
+    assert.equal(result.exitCode, 3);
+    assert.equal(result.stdout.toString(), 'out');
+    assert.equal(result.stderr.toString(), 'err');
+    assert.equal(result.timedOut, false);
+    assert.equal(result.outputTooLarge, false);
+    assert.deepEqual(oks, [true]);
+  });
+
+  test('a missing binary is kind unavailable', async () => {
+    const error = await dockerError(runDockerProcess(new DockerCli('/nonexistent/docker'), ['exec', 'x', 'true']));
+    assert.equal(error.kind, 'unavailable');
+  });
+});

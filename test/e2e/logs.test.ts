@@ -1,0 +1,117 @@
+/** CRI-format container logs: full and partial lines, stderr, and a restart of mascri in the middle. */
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { BUSYBOX, MascriServer, removeContainers, sandboxConfig, shellContainer, sleep, waitFor } from '../helpers.js';
+
+const CRI_LINE = /^(\S+) (stdout|stderr) (F|P) (.*)$/;
+
+function parseCriLog(path: string): Array<{ time: string; stream: string; tag: string; content: string }> {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const match = CRI_LINE.exec(line);
+      assert.ok(match, `not a CRI log line: ${line.slice(0, 120)}`);
+      return { time: match[1]!, stream: match[2]!, tag: match[3]!, content: match[4]! };
+    });
+}
+
+describe('container logs', () => {
+  let server: MascriServer;
+  let podId = '';
+  let podConfig: Record<string, unknown> = {};
+  const created: string[] = [];
+
+  before(async () => {
+    server = await MascriServer.start();
+    await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
+    podConfig = sandboxConfig('logs');
+    podId = (await server.client.callRuntime('RunPodSandbox', { config: podConfig })).podSandboxId;
+    created.push(podId);
+  });
+  after(async () => {
+    await removeContainers(created);
+    rmSync(podConfig.logDirectory as string, { recursive: true, force: true });
+    await server.stop();
+  });
+
+  async function runToExit(name: string, script: string): Promise<{ id: string; logPath: string }> {
+    const { containerId } = await server.client.callRuntime('CreateContainer', { podSandboxId: podId, config: shellContainer(name, script), sandboxConfig: podConfig });
+    created.push(containerId);
+    await server.client.callRuntime('StartContainer', { containerId });
+    const status = await waitFor('exit', async () => {
+      const { status } = await server.client.callRuntime('ContainerStatus', { containerId });
+      return status!.state === 'CONTAINER_EXITED' ? status! : undefined;
+    });
+    await server.client.callRuntime('StopContainer', { containerId, timeout: '0' }); // flushes the log copy
+    return { id: containerId, logPath: status.logPath };
+  }
+
+  test('stdout and stderr lines in the CRI format; a long line is split into P entries and joined again by `logs`', async () => {
+    const { id, logPath } = await runToExit('lines', 'echo first; echo oops >&2; head -c 20000 /dev/zero | tr "\\0" a; echo; echo last');
+    const entries = parseCriLog(logPath);
+    // Docker reads stdout and stderr from separate pipes: order is kept within a stream, not across them.
+    const stdout = entries.filter((e) => e.stream === 'stdout');
+    assert.deepEqual(stdout[0], { ...stdout[0]!, stream: 'stdout', tag: 'F', content: 'first' });
+    assert.ok(entries.some((e) => e.stream === 'stderr' && e.tag === 'F' && e.content === 'oops'));
+    const partial = stdout.filter((e) => e.tag === 'P');
+    assert.ok(partial.length >= 1, 'the 20000-byte line has a partial entry');
+    const joined = stdout.slice(stdout.indexOf(partial[0]!)).reduce((acc, e) => (acc.done ? acc : { text: acc.text + e.content, done: e.tag === 'F' }), { text: '', done: false });
+    assert.equal(joined.text, 'a'.repeat(20000));
+    assert.equal(stdout.at(-1)!.content, 'last');
+    for (const e of entries) assert.match(e.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+
+    const cli = await server.cli(['logs', id]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.deepEqual(cli.stdout.split('\n').filter(Boolean), ['first', 'a'.repeat(20000), 'last']);
+    assert.equal(cli.stderr.trim(), 'oops', 'stderr lines go to stderr');
+    const tail = await server.cli(['logs', '--tail', '1', id]);
+    assert.equal(tail.stdout.trim(), 'last');
+    const stamped = await server.cli(['logs', '-t', id.slice(0, 12)]);
+    assert.match(stamped.stdout.split('\n')[0]!, /^\S+Z first$/);
+  });
+
+  test('nothing is lost or repeated when mascri restarts while the container keeps writing', async () => {
+    const { containerId } = await server.client.callRuntime('CreateContainer', {
+      podSandboxId: podId,
+      config: shellContainer('counter', 'i=0; while [ $i -lt 60 ]; do i=$((i+1)); echo "n=$i"; sleep 0.05; done'),
+      sandboxConfig: podConfig,
+    });
+    created.push(containerId);
+    await server.client.callRuntime('StartContainer', { containerId });
+    await sleep(700);
+    // Kill mascri without a clean shutdown; the container goes on writing while it is down.
+    const socket = server.socket;
+    server.proc.kill('SIGKILL');
+    await new Promise((resolve) => server.proc.once('exit', resolve));
+    await sleep(1500);
+    server = await MascriServer.start({ socket });
+    const status = await waitFor('the counter to finish', async () => {
+      const { status } = await server.client.callRuntime('ContainerStatus', { containerId });
+      return status!.state === 'CONTAINER_EXITED' ? status! : undefined;
+    });
+    await server.client.callRuntime('StopContainer', { containerId, timeout: '0' });
+    const numbers = parseCriLog(status.logPath).map((e) => e.content);
+    assert.deepEqual(numbers, Array.from({ length: 60 }, (_, i) => `n=${i + 1}`), 'every line exactly once, in order');
+  });
+
+  test('ReopenContainerLog starts a new file after rotation without losing lines', async () => {
+    const { containerId } = await server.client.callRuntime('CreateContainer', {
+      podSandboxId: podId,
+      config: shellContainer('rotated', 'i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo "r=$i"; sleep 0.05; done; sleep 1000'),
+      sandboxConfig: podConfig,
+    });
+    created.push(containerId);
+    await server.client.callRuntime('StartContainer', { containerId });
+    const { status } = await server.client.callRuntime('ContainerStatus', { containerId });
+    await sleep(800);
+    const { renameSync } = await import('node:fs');
+    renameSync(status!.logPath, `${status!.logPath}.1`);
+    await server.client.callRuntime('ReopenContainerLog', { containerId });
+    await sleep(2000);
+    await server.client.callRuntime('StopContainer', { containerId, timeout: '0' });
+    const lines = [...parseCriLog(`${status!.logPath}.1`), ...parseCriLog(status!.logPath)].map((e) => e.content);
+    assert.deepEqual(lines, Array.from({ length: 40 }, (_, i) => `r=${i + 1}`));
+  });
+});
