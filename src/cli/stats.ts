@@ -107,7 +107,8 @@ interface DisplayOptions {
 }
 
 /**
- * crictl's display loop: json/yaml print one answer (each tick with --watch); a table takes two
+ * crictl's display loop: json/yaml print one answer (one more each tick with --watch, never
+ * clearing the screen, so the output can be piped); a table takes two
  * samples `--seconds` apart for CPU %, and with --watch redraws in place, each sample serving as
  * the next frame's first.
  */
@@ -118,7 +119,6 @@ async function display<T>(options: DisplayOptions, fetch: () => Promise<T[]>, wr
   let before = await fetch();
   for (;;) {
     if (format !== 'table') {
-      if (options.watch) process.stdout.write(CLEAR_SCREEN);
       printMessage(wrap(before), format);
       if (!options.watch) return;
       await sleep(seconds * 1000);
