@@ -20,8 +20,8 @@ export interface ContainerCreateInput {
   sandboxId: string;
   /** The sandbox's namespace options (the container's own options win where set). */
   sandboxNamespaces: Partial<NamespaceOption__Output> | undefined;
-  /** Image ID to run (resolved by the caller, so a re-tag cannot change what runs). */
-  imageId: string;
+  /** Image to run, as the CRI named it; Docker resolves it to an ID at create. */
+  image: string;
   labels: Record<string, string>;
   host: HostCapabilities;
   dockerRuntime?: string;
@@ -140,7 +140,7 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
 
   if (input.dockerRuntime) args.push('--runtime', input.dockerRuntime);
   args.push(...labelArgs(input.labels));
-  args.push(input.imageId);
+  args.push(input.image);
   args.push(...entrypointRest, ...(config.args ?? []));
   return { args, warnings };
 }

@@ -45,8 +45,6 @@ export class ContainerService {
       const sandbox = await findSandbox(this.ctx.store, sandboxId);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${sandboxId}"`);
       if (!sandbox.inspect.State.Running) throw failedPrecondition(`pod sandbox "${sandbox.inspect.Id}" is not ready (its pause container is ${sandbox.inspect.State.Status}); containers can only be created in a ready sandbox`);
-      const image = await this.ctx.docker.images.inspect(imageRef);
-      if (!image) throw notFound(`image "${imageRef}" is not present; pull it first (mascri pull ${imageRef})`);
 
       const pod = sandbox.meta.metadata;
       const name = containerName({ container: config.metadata!.name, attempt: config.metadata!.attempt }, pod);
@@ -68,7 +66,7 @@ export class ContainerService {
         name,
         sandboxId: sandbox.inspect.Id,
         sandboxNamespaces: sandboxConfig.linux?.securityContext?.namespaceOptions ?? undefined,
-        imageId: image.Id,
+        image: imageRef,
         labels,
         host,
       });
@@ -76,10 +74,14 @@ export class ContainerService {
       await prepareHostMounts(config.mounts ?? []);
       if (logPath) await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
       try {
-        const containerId = await this.ctx.docker.containers.create(plan.args);
+        // --pull never: the CRI pulls first; an absent image is the caller's NOT_FOUND, not a surprise pull.
+        const containerId = await this.ctx.docker.containers.create(['--pull', 'never', ...plan.args]);
         await this.ctx.store.refresh(containerId);
         return { containerId };
       } catch (error) {
+        if (error instanceof DockerError && error.kind === 'not-found' && /No such image/i.test(error.message)) {
+          throw notFound(`image "${imageRef}" is not present; pull it first (mascri pull ${imageRef})`);
+        }
         if (error instanceof DockerError && error.kind === 'already-exists') {
           const existing = await this.ctx.docker.containers.inspectOne(name).catch(() => undefined);
           throw alreadyExists(`a container named "${config.metadata!.name}" (attempt ${config.metadata!.attempt}) already exists in this pod: ${existing?.Id ?? name}`);
@@ -186,7 +188,16 @@ export class ContainerService {
 }
 
 /** The container's list entry. */
-export function containerSummary({ inspect, meta }: ContainerRecord): Container {
+const containerSummaryCache = new WeakMap<object, Container>();
+
+/** The list entry of a record, built once per inspect (lists are hot: a kubelet asks every second). */
+export function containerSummary(record: ContainerRecord): Container {
+  let entry = containerSummaryCache.get(record.inspect);
+  if (!entry) containerSummaryCache.set(record.inspect, (entry = buildContainerEntry(record)));
+  return entry;
+}
+
+function buildContainerEntry({ inspect, meta }: ContainerRecord): Container {
   return {
     id: inspect.Id,
     podSandboxId: meta.sandboxId,

@@ -36,22 +36,38 @@ function lookIn(source: Source, id: string): Promise<DockerContainerInspect | un
 /** The mascri sandbox with this ID, or undefined: other Docker containers are never sandboxes. */
 export async function findSandbox(source: Source, id: string): Promise<SandboxRecord | undefined> {
   const inspect = await lookIn(source, id);
-  const meta = decodeSandboxLabels(inspect?.Config.Labels);
+  const meta = inspect ? decodeSandbox(inspect) : undefined;
   return inspect && meta ? { inspect, meta } : undefined;
 }
 
 /** The mascri container with this ID, or undefined. */
 export async function findContainer(source: Source, id: string): Promise<ContainerRecord | undefined> {
   const inspect = await lookIn(source, id);
-  const meta = decodeContainerLabels(inspect?.Config.Labels);
+  const meta = inspect ? decodeContainer(inspect) : undefined;
   return inspect && meta ? { inspect, meta } : undefined;
+}
+
+// Decoding labels parses JSON; an inspect object never changes once stored, so decode it once.
+const sandboxMeta = new WeakMap<DockerContainerInspect, SandboxLabelInput | null>();
+const containerMeta = new WeakMap<DockerContainerInspect, ContainerLabelInput | null>();
+
+function decodeSandbox(inspect: DockerContainerInspect): SandboxLabelInput | undefined {
+  let meta = sandboxMeta.get(inspect);
+  if (meta === undefined) sandboxMeta.set(inspect, (meta = decodeSandboxLabels(inspect.Config.Labels) ?? null));
+  return meta ?? undefined;
+}
+
+function decodeContainer(inspect: DockerContainerInspect): ContainerLabelInput | undefined {
+  let meta = containerMeta.get(inspect);
+  if (meta === undefined) containerMeta.set(inspect, (meta = decodeContainerLabels(inspect.Config.Labels) ?? null));
+  return meta ?? undefined;
 }
 
 /** Every sandbox in the store. */
 export function allSandboxes(store: ContainerStore): SandboxRecord[] {
   const out: SandboxRecord[] = [];
   for (const inspect of store.all()) {
-    const meta = decodeSandboxLabels(inspect.Config.Labels);
+    const meta = decodeSandbox(inspect);
     if (meta) out.push({ inspect, meta });
   }
   return out;
@@ -61,7 +77,7 @@ export function allSandboxes(store: ContainerStore): SandboxRecord[] {
 export function allContainers(store: ContainerStore, sandboxId?: string): ContainerRecord[] {
   const out: ContainerRecord[] = [];
   for (const inspect of store.all()) {
-    const meta = decodeContainerLabels(inspect.Config.Labels);
+    const meta = decodeContainer(inspect);
     if (meta && (sandboxId === undefined || meta.sandboxId === sandboxId)) out.push({ inspect, meta });
   }
   return out;

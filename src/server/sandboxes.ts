@@ -29,6 +29,8 @@ const MEMBER_STOP_GRACE_SECONDS = 0;
 
 /** RunPodSandbox, StopPodSandbox, RemovePodSandbox, PodSandboxStatus, ListPodSandbox. */
 export class SandboxService {
+  private infraImagePresent = false;
+
   constructor(private readonly ctx: ServerContext) {}
 
   /** Runs the pod's pause container; any failure after it exists removes it again. */
@@ -60,7 +62,17 @@ export class SandboxService {
 
       const createdLogDirectory = config.logDirectory ? await makeDirectory(config.logDirectory) : undefined;
       try {
-        const id = await this.ctx.docker.containers.run(plan.args);
+        let id: string;
+        try {
+          id = await this.ctx.docker.containers.run(['--pull', 'never', ...plan.args]);
+        } catch (error) {
+          // The infra image was removed since it was last seen: pull it again and retry once.
+          if (!(error instanceof DockerError && error.kind === 'not-found' && /No such image/i.test(error.message))) throw error;
+          this.infraImagePresent = false;
+          await this.ctx.docker.containers.remove([name]);
+          await this.ensurePodInfraImage();
+          id = await this.ctx.docker.containers.run(['--pull', 'never', ...plan.args]);
+        }
         await this.ctx.store.refresh(id);
         return { podSandboxId: id };
       } catch (error) {
@@ -153,10 +165,14 @@ export class SandboxService {
     return [...new Set([...known, ...listed])];
   }
 
+  /** Pulls the pod infra image when missing; once seen, it is not looked for again until a run says it is gone. */
   private async ensurePodInfraImage(): Promise<void> {
+    if (this.infraImagePresent) return;
     const image = this.ctx.options.podInfraImage;
-    if (await this.ctx.docker.images.inspect(image)) return;
-    await doing(`pulling the pod infra image "${image}" (set by --pod-infra-image)`, () => this.ctx.docker.images.pull(image));
+    if (!(await this.ctx.docker.images.inspect(image))) {
+      await doing(`pulling the pod infra image "${image}" (set by --pod-infra-image)`, () => this.ctx.docker.images.pull(image));
+    }
+    this.infraImagePresent = true;
   }
 
   /** Docker's runtime for a CRI runtime handler: '' (or runc) is Docker's default. */
@@ -172,7 +188,16 @@ export class SandboxService {
 }
 
 /** The sandbox's list entry. */
-export function sandboxSummary({ inspect, meta }: SandboxRecord): PodSandbox {
+const sandboxSummaryCache = new WeakMap<object, PodSandbox>();
+
+/** The list entry of a record, built once per inspect (lists are hot: a kubelet asks every second). */
+export function sandboxSummary(record: SandboxRecord): PodSandbox {
+  let entry = sandboxSummaryCache.get(record.inspect);
+  if (!entry) sandboxSummaryCache.set(record.inspect, (entry = buildPodSandboxEntry(record)));
+  return entry;
+}
+
+function buildPodSandboxEntry({ inspect, meta }: SandboxRecord): PodSandbox {
   return {
     id: inspect.Id,
     metadata: meta.metadata,

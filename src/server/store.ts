@@ -14,6 +14,8 @@ export interface StoreChange {
 }
 
 const RESTART_DELAYS_MS = [200, 500, 1000, 2000, 5000];
+/** How long events are gathered before one inspect looks at every container they name. */
+const EVENT_COALESCE_MS = 50;
 
 /**
  * mascri's sandboxes and containers in memory: loaded with one listing at start, then kept
@@ -24,7 +26,10 @@ export class ContainerStore {
   private readonly core = new StoreCore<DockerContainerInspect>();
   private readonly events: DockerEventStream;
   private readonly listeners: Array<(change: StoreChange) => void> = [];
-  private pending = new Map<string, number>();
+  /** Containers with events waiting for a look: the look's sequence number and the newest event time (ms). */
+  private pending = new Map<string, { seq: number; eventMs: number }>();
+  /** When each container was last looked at by a write (ms): events older than that are already seen. */
+  private readonly refreshedAt = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private restarts = 0;
@@ -104,6 +109,7 @@ export class ContainerStore {
   /** Looks at Docker now and keeps the answer: every write calls this so its own change is visible at once. */
   async refresh(id: string): Promise<DockerContainerInspect | undefined> {
     const seq = this.core.begin();
+    this.refreshedAt.set(id, Date.now());
     const inspect = await this.docker.containers.inspectOne(id);
     this.apply(id, seq, inspect && inspect.Config.Labels?.[LABEL_TYPE] ? inspect : undefined);
     return this.core.get(id);
@@ -166,19 +172,30 @@ export class ContainerStore {
     if (!id || event.Type !== 'container') return;
     if (event.Action === 'destroy') {
       this.pending.delete(id);
+      this.refreshedAt.delete(id);
       this.removed(id);
       return;
     }
     // exec_* and health events do not change what the CRI reports.
     if (event.Action.startsWith('exec_') || event.Action.startsWith('health_status')) return;
-    // Coalesce: one `docker inspect` for every container that changed in the last few milliseconds.
-    if (!this.pending.has(id)) this.pending.set(id, this.core.begin());
-    this.flushTimer ??= setTimeout(() => void this.flushPending(), 5);
+    // Coalesce: one `docker inspect` for every container that changed within a short window. Events
+    // usually arrive while mascri's own write is still running; the window lets that write's refresh
+    // start, so the flush can see the event is already covered and skip a second look.
+    const eventMs = event.timeNano !== undefined ? event.timeNano / 1e6 : Date.now();
+    const waiting = this.pending.get(id);
+    if (waiting) waiting.eventMs = Math.max(waiting.eventMs, eventMs);
+    else this.pending.set(id, { seq: this.core.begin(), eventMs });
+    this.flushTimer ??= setTimeout(() => void this.flushPending(), EVENT_COALESCE_MS);
   }
 
   private async flushPending(): Promise<void> {
     this.flushTimer = undefined;
-    const batch = this.pending;
+    const batch = new Map<string, number>();
+    for (const [id, { seq, eventMs }] of this.pending) {
+      // A write that looked at this container after the event happened has already seen its effect.
+      const refreshed = this.refreshedAt.get(id);
+      if (refreshed === undefined || refreshed < eventMs) batch.set(id, seq);
+    }
     this.pending = new Map();
     if (batch.size === 0) return;
     try {
