@@ -160,7 +160,10 @@ export function registerImageCommands(program: Command): void {
 export async function authFromOptions(options: PullOptions): Promise<AuthConfig | undefined> {
   const given = [options.creds, options.auth, options.username].filter((v) => v !== undefined).length;
   if (given > 1) throw new UsageError('use only one of --creds, --auth and --username');
-  if (options.auth) return { auth: options.auth };
+  if (options.auth !== undefined) {
+    if (options.auth.trim() === '') throw new UsageError('--auth needs a base64 AUTH_STRING');
+    return { auth: options.auth };
+  }
   if (options.creds !== undefined) {
     const colon = options.creds.indexOf(':');
     if (colon > 0) return { username: options.creds.slice(0, colon), password: options.creds.slice(colon + 1) };

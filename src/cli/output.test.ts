@@ -151,3 +151,8 @@ describe('renderTable', () => {
     assert.equal(stripAnsi(renderTable(['POD ID', 'NAME'], [])), 'POD ID    NAME');
   });
 });
+
+test('humanSize rounds before choosing the unit', () => {
+  assert.equal(humanSize(999999), '1MB');
+  assert.equal(humanSize(999_499), '999kB');
+});

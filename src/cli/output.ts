@@ -111,7 +111,8 @@ export function humanSize(bytes: number | string): string {
   let value = Number(bytes);
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
+  // Round first, so 999999 B is "1MB" rather than "1000kB".
+  while (parseFloat(value.toPrecision(3)) >= 1000 && unit < units.length - 1) {
     value /= 1000;
     unit++;
   }

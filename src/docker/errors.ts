@@ -55,7 +55,7 @@ export function dockerMessage(stderr: string): string {
   const lines = stderr
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '' && !/^Run '.*--help' for more information/.test(line) && !/^See '.*--help'/.test(line));
+    .filter((line) => line !== '' && !/^Run '.*--help' for more information/.test(line) && !/^See '.*--help'/.test(line) && !/^WARNING:/.test(line));
   const text = lines.join(' ').replace(/^(docker: )?(Error response from daemon: |Error: )/, '');
   return text || 'docker failed without a message';
 }

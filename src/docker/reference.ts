@@ -54,6 +54,8 @@ export function parseReference(ref: string): ImageReference | undefined {
   }
   if (domain === LEGACY_DOMAIN) domain = DEFAULT_DOMAIN;
   if (parts.length === 0 || !parts.every((p) => PATH_COMPONENT.test(p))) return undefined;
+  // Docker refuses a 64-hex repository name: it would read as an image ID.
+  if (parts.length === 1 && /^[a-f0-9]{64}$/.test(parts[0]!) && domain === DEFAULT_DOMAIN && !tag && !digest) return undefined;
   if (domain === DEFAULT_DOMAIN && parts.length === 1) parts.unshift('library');
   return { domain, path: parts.join('/'), tag, digest };
 }
