@@ -17,6 +17,11 @@ need=()
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v curl >/dev/null || need+=(curl)
+# The streaming server runs TTY sessions under a pty made by python3, and port-forward enters the
+# pod's network namespace with nsenter (util-linux); the TTY tests drive mascri through `script`.
+command -v python3 >/dev/null || need+=(python3)
+command -v nsenter >/dev/null || need+=(util-linux)
+command -v script >/dev/null || need+=(bsdutils)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   apt-get update -qq

@@ -13,7 +13,7 @@ export function registerPortForwardCommand(program: Command): void {
     .description('Forward local ports to a pod sandbox; runs until interrupted')
     .argument('<pod-id>', 'pod sandbox ID or unique prefix')
     .argument('<ports...>', '[LOCAL:]REMOTE, e.g. 8080:80 (LOCAL 0 or empty: a free port)')
-    .option('--transport <transport>', 'streaming transport: spdy or websocket (SPDY tunnelled in a WebSocket)', 'spdy')
+    .option('--transport <transport>', 'streaming transport: spdy, or websocket (one WebSocket per connection)', 'spdy')
     .action(
       clientAction(async ({ client, endpoints }, podId: string, portArgs: string[], options: { transport: string }) => {
         const transport = parseTransportOption(options.transport);
@@ -29,6 +29,7 @@ export function registerPortForwardCommand(program: Command): void {
           url: streamingUrl(url, endpoints.runtime),
           transport,
           pairs,
+          urlFor: async (remote) => streamingUrl((await client.callRuntime('PortForward', { podSandboxId, port: [remote] })).url, endpoints.runtime),
           out: (line) => process.stdout.write(line + '\n'),
           err: (line) => process.stderr.write(line + '\n'),
         });

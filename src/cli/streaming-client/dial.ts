@@ -1,8 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { createWebSocketStream, WebSocket } from 'ws';
-import { SPDY_TUNNEL_PREFIX } from '../../server/streaming/channels.js';
+import { WebSocket } from 'ws';
 import { SpdyConnection } from '../../server/streaming/spdy/connection.js';
 
 export type Transport = 'spdy' | 'websocket';
@@ -47,12 +46,16 @@ export function dialSpdy(url: URL, protocols: readonly string[]): Promise<{ conn
   });
 }
 
-/** Opens a WebSocket offering `protocols`; resolves once it is open. */
-export function dialWebSocket(url: URL, protocols: readonly string[]): Promise<WebSocket> {
+/**
+ * Opens a WebSocket offering `protocols`; resolves once it is open. `onMessage` is attached
+ * at once: the server may send right after its 101, before the caller would get the socket.
+ */
+export function dialWebSocket(url: URL, protocols: readonly string[], onMessage: (data: Buffer, isBinary: boolean) => void): Promise<WebSocket> {
   const wsUrl = new URL(url);
   wsUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl, [...protocols], { perMessageDeflate: false, rejectUnauthorized: false });
+    ws.on('message', (data: Buffer, isBinary: boolean) => onMessage(data, isBinary));
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_request, response) => {
       let body = '';
@@ -61,10 +64,4 @@ export function dialWebSocket(url: URL, protocols: readonly string[]): Promise<W
     });
     ws.once('error', (error) => reject(new Error(`cannot reach the streaming server at ${url.origin}: ${error.message}`)));
   });
-}
-
-/** client-go's SPDY-over-WebSocket tunnel (what crictl/kubectl use for port forwarding over WebSocket). */
-export async function dialSpdyOverWebSocket(url: URL, protocol: string): Promise<SpdyConnection> {
-  const ws = await dialWebSocket(url, [`${SPDY_TUNNEL_PREFIX}${protocol}`]);
-  return new SpdyConnection(createWebSocketStream(ws), 'client');
 }

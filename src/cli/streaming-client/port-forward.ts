@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { decodeChannelMessage, encodeChannelMessage } from '../../server/streaming/channels.js';
 import type { SpdyConnection, SpdyStream } from '../../server/streaming/spdy/connection.js';
-import { dialSpdy, dialSpdyOverWebSocket, type Transport } from './dial.js';
+import { dialSpdy, dialWebSocket, type Transport } from './dial.js';
 
 const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 
@@ -29,20 +30,23 @@ export interface PortForwarder {
 }
 
 /**
- * Listens on 127.0.0.1 for each pair and forwards every accepted connection over one
- * SPDY session (plain, or tunnelled in a WebSocket), as client-go's port forwarder does.
+ * Listens on 127.0.0.1 for each pair and forwards every accepted connection.
+ * spdy: one SPDY session for all of them, a stream pair per connection (client-go's way).
+ * websocket: kubelet's channel protocol, one WebSocket per connection, each at a fresh URL
+ * from `urlFor` (tokens are single-use).
  */
 export async function startPortForward(options: {
   url: URL;
   transport: Transport;
   pairs: PortPair[];
+  /** A new streaming URL for one remote port (websocket transport). */
+  urlFor: (remote: number) => Promise<URL>;
   out: (line: string) => void;
   err: (line: string) => void;
 }): Promise<PortForwarder> {
-  let connection: SpdyConnection;
+  let connection: SpdyConnection | undefined;
   if (options.transport === 'spdy') connection = (await dialSpdy(options.url, [PORT_FORWARD_PROTOCOL])).connection;
-  else connection = await dialSpdyOverWebSocket(options.url, PORT_FORWARD_PROTOCOL);
-  const lost = new Promise<void>((resolve) => connection.once('close', () => resolve()));
+  const lost = new Promise<void>((resolve) => connection?.once('close', () => resolve()));
   let nextRequestId = 0;
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
@@ -53,7 +57,8 @@ export async function startPortForward(options: {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
         options.out(`Handling connection for ${(server.address() as { port: number }).port}`);
-        void handleConnection(connection, socket, pair.remote, nextRequestId++, options.err);
+        if (connection) void handleConnection(connection, socket, pair.remote, nextRequestId++, options.err);
+        else void handleWebSocketConnection(options.urlFor, socket, pair.remote, options.err);
       });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -66,7 +71,7 @@ export async function startPortForward(options: {
     }
   } catch (error) {
     for (const server of servers) server.close();
-    await connection.close();
+    await connection?.close();
     throw new Error(`cannot listen on 127.0.0.1: ${(error as Error).message}`);
   }
   return {
@@ -75,7 +80,7 @@ export async function startPortForward(options: {
     async close() {
       for (const socket of sockets) socket.destroy();
       await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-      await connection.close();
+      await connection?.close();
     },
   };
 }
@@ -117,4 +122,41 @@ async function handleConnection(connection: SpdyConnection, socket: Socket, port
     }
     err(`an error occurred forwarding ${port}: ${shown}`);
   }
+}
+
+/** One forwarded connection over kubelet's WebSocket channel protocol: data on channel 0, errors on 1, each first carrying the port. */
+async function handleWebSocketConnection(urlFor: (remote: number) => Promise<URL>, socket: Socket, port: number, err: (line: string) => void): Promise<void> {
+  socket.on('error', () => undefined);
+  socket.pause();
+  const prefixPending = [2, 2];
+  const errors: Buffer[] = [];
+  const onMessage = (raw: Buffer, isBinary: boolean) => {
+    const message = decodeChannelMessage(isBinary ? raw : raw.toString('utf8'));
+    if (!message || message.channel > 1) return;
+    let data = message.data;
+    const skip = Math.min(prefixPending[message.channel]!, data.length);
+    prefixPending[message.channel]! -= skip;
+    data = data.subarray(skip);
+    if (data.length === 0) return;
+    if (message.channel === 0) socket.write(data);
+    else errors.push(data);
+  };
+  let ws: Awaited<ReturnType<typeof dialWebSocket>>;
+  try {
+    ws = await dialWebSocket(await urlFor(port), ['v4.channel.k8s.io', 'channel.k8s.io'], onMessage);
+  } catch (failure) {
+    err(`error forwarding port ${port}: ${(failure as Error).message}`);
+    socket.destroy();
+    return;
+  }
+  socket.on('data', (chunk: Buffer) => {
+    if (ws.readyState === ws.OPEN) ws.send(encodeChannelMessage(0, chunk));
+  });
+  socket.on('end', () => ws.close(1000));
+  socket.on('close', () => ws.close(1000));
+  socket.resume();
+  await new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.on('close', () => resolve())));
+  socket.end();
+  const text = Buffer.concat(errors).toString().trim();
+  if (text) err(`an error occurred forwarding ${port}: ${text}`);
 }

@@ -60,9 +60,15 @@ async function overSpdy(options: RemoteCommandOptions): Promise<{ bytes: Buffer;
 }
 
 async function overWebSocket(options: RemoteCommandOptions): Promise<{ bytes: Buffer; protocol: string }> {
-  const ws = await dialWebSocket(options.url, WS_PROTOCOLS);
-  const protocol = ws.protocol;
   const errors: Buffer[] = [];
+  const ws = await dialWebSocket(options.url, WS_PROTOCOLS, (raw, isBinary) => {
+    const message = decodeChannelMessage(isBinary ? raw : raw.toString('utf8'));
+    if (!message || message.data.length === 0) return;
+    if (message.channel === Channel.STDOUT) options.stdout.write(message.data);
+    else if (message.channel === Channel.STDERR) (options.stderr ?? options.stdout).write(message.data);
+    else if (message.channel === Channel.ERROR) errors.push(message.data);
+  });
+  const protocol = ws.protocol;
   const send = (data: Buffer) => {
     if (ws.readyState === ws.OPEN) ws.send(data);
   };
@@ -75,13 +81,7 @@ async function overWebSocket(options: RemoteCommandOptions): Promise<{ bytes: Bu
   options.stdin?.on('data', onStdin);
   options.stdin?.on('end', onStdinEnd);
   await new Promise<void>((resolve, reject) => {
-    ws.on('message', (raw: Buffer, isBinary: boolean) => {
-      const message = decodeChannelMessage(isBinary ? raw : raw.toString('utf8'));
-      if (!message || message.data.length === 0) return;
-      if (message.channel === Channel.STDOUT) options.stdout.write(message.data);
-      else if (message.channel === Channel.STDERR) (options.stderr ?? options.stdout).write(message.data);
-      else if (message.channel === Channel.ERROR) errors.push(message.data);
-    });
+    if (ws.readyState === ws.CLOSED) return resolve();
     ws.on('close', () => resolve());
     ws.on('error', (error) => reject(error));
   });

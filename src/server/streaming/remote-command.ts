@@ -116,10 +116,13 @@ export async function runRemoteCommand(ctx: ServerContext, target: RemoteCommand
   }
 }
 
-/** Copies a process output to the client's stream (or drains it); resolves at its end. */
-function copyOutput(source: Readable | undefined, sink: Writable | undefined): Promise<void> {
-  if (!source) return Promise.resolve();
-  return new Promise<void>((resolve) => {
+/**
+ * Copies a process output to the client's stream (or drains it); resolves once all of it
+ * was handed on, so that the exit status cannot overtake the last output.
+ */
+async function copyOutput(source: Readable | undefined, sink: Writable | undefined): Promise<void> {
+  if (!source) return;
+  await new Promise<void>((resolve) => {
     source.on('end', resolve);
     source.on('close', resolve);
     source.on('error', resolve);
@@ -128,6 +131,8 @@ function copyOutput(source: Readable | undefined, sink: Writable | undefined): P
       source.pipe(sink, { end: false });
     } else source.resume();
   });
+  // Writes complete in order: this empty one completes after every queued chunk.
+  if (sink && !sink.destroyed && !sink.writableEnded) await new Promise<void>((resolve) => sink.write(Buffer.alloc(0), () => resolve()));
 }
 
 /** Which streams a remote-command client must open: error, plus the requested ones, plus resize with a TTY (v3+). */
@@ -232,6 +237,7 @@ export function wsRemoteCommandIO(ws: WebSocket, target: RemoteCommandTarget, pr
   const output = (channel: number) =>
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
+        if (chunk.length === 0) return callback();
         send(channel, chunk).then(() => callback(), callback);
       },
     });

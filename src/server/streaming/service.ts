@@ -38,6 +38,7 @@ export class StreamingService {
   private readonly sockets = new Set<Socket>();
   /** The sub-protocol chosen for each WebSocket upgrade (ws asks through handleProtocols). */
   private readonly chosenProtocols = new WeakMap<IncomingMessage, string>();
+  private readonly tunnelRequests = new WeakMap<IncomingMessage, string>();
   private readonly wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
@@ -72,6 +73,12 @@ export class StreamingService {
     });
     server.on('request', (req, res) => service.handleRequest(req, res));
     server.on('upgrade', (req, socket, head) => service.handleUpgrade(req, socket, head));
+    // ws only accepts RFC 6455 token sub-protocols; client-go's "SPDY/3.1+portforward.k8s.io" has a "/",
+    // so that one is taken out of the request and put back into the answer here.
+    service.wss.on('headers', (headers, req) => {
+      const tunnel = service.tunnelRequests.get(req);
+      if (tunnel) headers.push(`Sec-WebSocket-Protocol: ${tunnel}`);
+    });
     options.ctx.log.info('streaming server listening', { url: service.url });
     return service;
   }
@@ -155,12 +162,21 @@ export class StreamingService {
     const pending = this.take(req.url);
     if (!pending) return rejectUpgrade(socket, 404, 'Not Found', '404 page not found\n');
     const upgrade = (req.headers.upgrade ?? '').toLowerCase();
-    if (upgrade === 'websocket') return this.upgradeWebSocket(req, socket, head, pending);
-    if (upgrade.startsWith('spdy/3.1')) return this.upgradeSpdy(req, socket, head, pending);
-    rejectUpgrade(socket, 400, 'Bad Request', `unsupported upgrade "${req.headers.upgrade ?? ''}": use SPDY/3.1 or websocket\n`);
+    if (upgrade !== 'websocket' && !upgrade.startsWith('spdy/3.1')) {
+      return rejectUpgrade(socket, 400, 'Bad Request', `unsupported upgrade "${req.headers.upgrade ?? ''}": use SPDY/3.1 or websocket\n`);
+    }
+    // Port forwarding needs the sandbox's PID first: nothing the client sends may arrive before its handlers.
+    const ready: Promise<PortForwardTarget | undefined> = pending.kind === 'portforward' ? this.portForwardTarget(pending) : Promise.resolve(undefined);
+    ready.then(
+      (target) => {
+        if (upgrade === 'websocket') this.upgradeWebSocket(req, socket, head, pending, target);
+        else this.upgradeSpdy(req, socket, head, pending, target);
+      },
+      (error: Error) => rejectUpgrade(socket, 500, 'Internal Server Error', `${error.message}\n`),
+    );
   }
 
-  private upgradeSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest): void {
+  private upgradeSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest, target: PortForwardTarget | undefined): void {
     const offered = headerList(req.headers['x-stream-protocol-version']);
     const supported: readonly string[] = pending.kind === 'portforward' ? [PORT_FORWARD_PROTOCOL] : REMOTE_COMMAND_SPDY_PROTOCOLS;
     const protocol = offered.length === 0 ? '' : offered.find((p) => supported.includes(p));
@@ -176,13 +192,7 @@ export class StreamingService {
     const connection = new SpdyConnection(socket, 'server');
     this.ctx.log.debug('streaming connection', { kind: pending.kind, transport: 'spdy', protocol });
     if (pending.kind === 'portforward') {
-      void this.portForwardTarget(pending).then(
-        (target) => serveSpdyPortForward(this.ctx, connection, target),
-        (error: Error) => {
-          this.ctx.log.warn('port forward failed', { pod: pending.podSandboxId, error: error.message });
-          connection.destroy();
-        },
-      );
+      serveSpdyPortForward(this.ctx, connection, target!);
       return;
     }
     spdyRemoteCommandIO(connection, pending.target, protocol)
@@ -193,7 +203,7 @@ export class StreamingService {
       });
   }
 
-  private upgradeWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest): void {
+  private upgradeWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest, target: PortForwardTarget | undefined): void {
     const offered = headerList(req.headers['sec-websocket-protocol']);
     let protocol: string | undefined;
     if (pending.kind === 'portforward') {
@@ -205,24 +215,18 @@ export class StreamingService {
       return rejectUpgrade(socket, 400, 'Bad Request', `unable to upgrade: requested protocol(s) are not supported: ${JSON.stringify(offered)}\n`);
     }
     const chosen = protocol ?? '';
-    this.chosenProtocols.set(req, chosen);
+    if (chosen.startsWith(SPDY_TUNNEL_PREFIX)) {
+      delete req.headers['sec-websocket-protocol'];
+      this.tunnelRequests.set(req, chosen);
+    } else this.chosenProtocols.set(req, chosen);
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       this.ctx.log.debug('streaming connection', { kind: pending.kind, transport: 'websocket', protocol: chosen });
       if (pending.kind === 'portforward') {
-        void this.portForwardTarget(pending).then(
-          (target) => {
-            if (chosen.startsWith(SPDY_TUNNEL_PREFIX)) {
-              serveSpdyPortForward(this.ctx, new SpdyConnection(createWebSocketStream(ws), 'server'), target);
-            } else {
-              const ports = target.ports.length > 0 ? target.ports : queryPorts(req.url);
-              serveWebSocketPortForward(this.ctx, ws, chosen, target, ports);
-            }
-          },
-          (error: Error) => {
-            this.ctx.log.warn('port forward failed', { pod: pending.podSandboxId, error: error.message });
-            ws.close(1011, error.message.slice(0, 120));
-          },
-        );
+        if (chosen.startsWith(SPDY_TUNNEL_PREFIX)) {
+          serveSpdyPortForward(this.ctx, new SpdyConnection(createWebSocketStream(ws), 'server'), target!);
+        } else {
+          serveWebSocketPortForward(this.ctx, ws, chosen, target!, target!.ports.length > 0 ? target!.ports : queryPorts(req.url));
+        }
         return;
       }
       runRemoteCommand(this.ctx, pending.target, wsRemoteCommandIO(ws, pending.target, chosen)).catch((error: Error) => {

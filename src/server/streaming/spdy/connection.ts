@@ -71,7 +71,11 @@ export class SpdyConnection extends EventEmitter {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => this.terminate());
     socket.on('close', () => this.terminate());
-    socket.on('end', () => this.terminate());
+    // The peer is done: finish our side too (upgraded HTTP sockets allow half-open).
+    socket.on('end', () => {
+      this.terminate();
+      if (socket.writable) socket.end();
+    });
   }
 
   get closed(): boolean {
@@ -411,6 +415,10 @@ export class SpdyStream extends Duplex {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.localFin || this.wasReset) {
       callback(new Error(`write on closed SPDY stream ${this.id}`));
+      return;
+    }
+    if (chunk.length === 0) {
+      callback();
       return;
     }
     this.connection.writeData(this, chunk, false).then(() => callback(), (error: Error) => callback(error));
