@@ -12,6 +12,7 @@ import { registerStatsCommands } from './stats.js';
 import { registerExecCommand } from './exec.js';
 import { registerAttachCommand } from './attach.js';
 import { registerPortForwardCommand } from './port-forward.js';
+import { registerEventsCommand } from './events.js';
 
 /** The mascri program: `serve`, and a crictl-like client for everything else. */
 export function buildProgram(): Command {
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerExecCommand(program);
   registerAttachCommand(program);
   registerPortForwardCommand(program);
+  registerEventsCommand(program);
   return program;
 }
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { clientAction } from './command.js';
 import { parseOutputFormat, printMessage, printStatuses } from './output.js';
 
-/** `version` and `info`: what the runtime is and whether it is ready. */
+/** `version`, `info` and `runtimeconfig`: what the runtime is, whether it is ready, how it is set up. */
 export function registerRuntimeCommands(program: Command): void {
   program
     .command('version')
@@ -30,6 +30,19 @@ export function registerRuntimeCommands(program: Command): void {
         const format = parseOutputFormat(options.output, ['json', 'yaml'], 'json') as 'json' | 'yaml';
         const status = await client.callRuntime('Status', { verbose: !options.quiet });
         printStatuses([{ status: status.status, info: status.info }], format);
+      }),
+    );
+
+  program
+    .command('runtimeconfig')
+    .description('Display the runtime configuration the kubelet reads at start (the cgroup driver)')
+    .option('-o, --output <format>', 'output format: json|yaml|table', 'table')
+    .action(
+      clientAction(async ({ client }, options: { output: string }) => {
+        const format = parseOutputFormat(options.output, ['json', 'yaml', 'table'], 'table');
+        const config = await client.callRuntime('RuntimeConfig', {});
+        if (format !== 'table') return printMessage(config, format);
+        console.log(`CgroupDriver:  ${config.linux?.cgroupDriver ?? ''}`);
       }),
     );
 }

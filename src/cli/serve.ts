@@ -3,6 +3,7 @@ import { MascriError } from '../common/errors.js';
 import { Logger, isLogLevel } from '../common/logger.js';
 import { DEFAULT_ENDPOINT } from '../cri/client.js';
 import { createDockerAdapter } from '../docker/adapter.js';
+import { checkHttpAddress, type HttpAddress } from '../server/operator/address.js';
 import { MascriServer } from '../server/server.js';
 
 export const DEFAULT_POD_INFRA_IMAGE = 'registry.k8s.io/pause:3.10';
@@ -14,6 +15,8 @@ interface ServeOptions {
   logLevel: string;
   stateDir: string;
   streamingAddress: string; // streaming (wired by helper)
+  http?: string;
+  httpAllowRemote?: boolean;
 }
 
 /** `serve`: run the CRI server until SIGINT/SIGTERM. */
@@ -27,9 +30,23 @@ export function registerServeCommand(program: Command): void {
     .option('--state-dir <dir>', 'where mascri keeps its own state (container log copy positions)', '/var/lib/mascri')
     .option('--log-level <level>', 'debug|info|warn|error', 'info')
     .option('--streaming-address <host:port>', 'where the exec/attach/port-forward streaming server listens (port 0: a free one)', '127.0.0.1:0') // streaming (wired by helper)
+    .option('--http <host:port>', 'serve /healthz, /metrics and the CRI as JSON over HTTP here (off by default; loopback only unless --http-allow-remote)')
+    .option('--http-allow-remote', 'allow --http on an address other machines can reach (it has no authentication)')
     .action(async (options: ServeOptions) => {
       if (!isLogLevel(options.logLevel)) {
         process.stderr.write(`mascri serve: unknown --log-level "${options.logLevel}": use debug, info, warn or error\n`);
+        process.exit(2);
+      }
+      let http: HttpAddress | undefined;
+      if (options.http !== undefined) {
+        try {
+          http = checkHttpAddress(options.http, options.httpAllowRemote === true);
+        } catch (error) {
+          process.stderr.write(`mascri serve: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.exit(2);
+        }
+      } else if (options.httpAllowRemote) {
+        process.stderr.write('mascri serve: --http-allow-remote has no effect without --http HOST:PORT\n');
         process.exit(2);
       }
       const log = new Logger(options.logLevel);
@@ -41,6 +58,7 @@ export function registerServeCommand(program: Command): void {
           podInfraImage: options.podInfraImage,
           stateDir: options.stateDir,
           streamingAddress: options.streamingAddress, // streaming (wired by helper)
+          http,
           log,
         });
       } catch (error) {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { silentLogger } from '../common/logger.js';
 import { CriClient } from '../cri/client.js';
 import type { DockerAdapter } from '../docker/adapter.js';
@@ -11,7 +11,8 @@ import { DockerCli } from '../docker/cli.js';
 import { DockerError } from '../docker/errors.js';
 import type { RegistryAuth } from '../docker/images.js';
 import type { DockerImageInspect, DockerInfo } from '../docker/types.js';
-import { MascriServer } from './server.js';
+import { loadCri } from '../cri/proto.js';
+import { MascriServer, implement } from './server.js';
 
 const POD_INFRA_IMAGE = 'localhost:5000/pause:3.10';
 const BUSYBOX_ID = 'sha256:' + 'b'.repeat(64);
@@ -120,7 +121,7 @@ describe('MascriServer over a unix socket with a fake Docker', () => {
 
   before(async () => {
     // A variable, not a literal: options this version of the server does not know are ignored.
-    const options = { listen: endpoint, docker, log: silentLogger, podInfraImage: POD_INFRA_IMAGE, stateDir: join(dir, 'state') };
+    const options = { listen: endpoint, docker, log: silentLogger, podInfraImage: POD_INFRA_IMAGE, stateDir: join(dir, 'state'), http: { host: '127.0.0.1', port: 0 } };
     server = await MascriServer.start(options);
     client = new CriClient(endpoint, endpoint, 5000);
   });
@@ -254,8 +255,58 @@ describe('MascriServer over a unix socket with a fake Docker', () => {
     assert.equal(response.imageFilesystems[0]!.fsId?.mountpoint, '/');
   });
 
-  test('an RPC without a handler (CheckpointContainer) answers UNIMPLEMENTED naming itself', async () => {
-    await rejectsWith(client.callRuntime('CheckpointContainer', { containerId: 'x' }), status.UNIMPLEMENTED, /RuntimeService\.CheckpointContainer/);
+  test('CheckpointContainer answers UNIMPLEMENTED saying what Docker lacks for it', async () => {
+    await rejectsWith(client.callRuntime('CheckpointContainer', { containerId: 'x' }), status.UNIMPLEMENTED, /CheckpointContainer is not supported.*experimental/);
+  });
+
+  test('an RPC without a handler answers UNIMPLEMENTED naming itself', async () => {
+    const service = loadCri().runtime.v1.RuntimeService.service;
+    const impl = implement('RuntimeService', service, {}, silentLogger);
+    const answer = await new Promise<Partial<StatusObject> | null>((resolve) => (impl.Version as (call: unknown, cb: (e: Partial<StatusObject> | null) => void) => void)({ request: {}, on: () => undefined }, resolve));
+    assert.equal(answer?.code, status.UNIMPLEMENTED);
+    assert.match(answer?.details ?? '', /RuntimeService\.Version/);
+  });
+
+  test('RuntimeConfig reports Docker\'s cgroup driver; UpdateRuntimeConfig accepts the pod CIDR', async () => {
+    const config = await client.callRuntime('RuntimeConfig', {});
+    assert.equal(config.linux?.cgroupDriver, 'SYSTEMD');
+    await client.callRuntime('UpdateRuntimeConfig', { runtimeConfig: { networkConfig: { podCidr: '10.244.0.0/24' } } });
+  });
+
+  test('StreamImages sends what ListImages answers, then ends', async () => {
+    const listed = await client.callImage('ListImages', {});
+    const batches: Array<{ images: unknown[] }> = [];
+    await new Promise<void>((resolve, reject) => {
+      const stream = client.image.StreamImages({});
+      stream.on('data', (batch: { images: unknown[] }) => batches.push(batch));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    assert.deepEqual(batches.flatMap((b) => b.images), listed.images);
+  });
+
+  test('the operator endpoint: /healthz, /metrics with per-method counts, and the CRI as JSON', async () => {
+    const base = server.operator!.url;
+    const health = await fetch(`${base}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal(await health.text(), 'ok\n');
+
+    await client.callRuntime('Version', {});
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /^mascri_grpc_requests_total\{method="RuntimeService\/Version",code="OK"\} [1-9]\d*$/m);
+    assert.match(metrics, /^mascri_grpc_request_duration_seconds_count\{method="RuntimeService\/Version"\} [1-9]/m);
+
+    const images = await fetch(`${base}/v1/image/list`, { method: 'POST', body: '{}' });
+    assert.equal(images.status, 200);
+    assert.deepEqual(((await images.json()) as { images: Array<{ id: string }> }).images.map((i) => i.id), [BUSYBOX_ID, PAUSE_ID]);
+
+    const missing = await fetch(`${base}/v1/runtime/sandbox/status`, { method: 'POST', body: JSON.stringify({ pod_sandbox_id: 'nope' }) });
+    assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as { code: string }).code, 'NotFound');
+
+    assert.equal((await fetch(`${base}/v1/image/list`, { method: 'POST', body: '{not json' })).status, 400);
+    assert.equal((await fetch(`${base}/v1/image/list`)).status, 405);
+    assert.equal((await fetch(`${base}/nowhere`)).status, 404);
   });
 
 });

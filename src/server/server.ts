@@ -17,6 +17,11 @@ import { EventService } from './events.js';
 import { ContainerLogManager } from './logs/container-log-copier.js';
 import { ContainerStore } from './store.js';
 import { RuntimeInfoService } from './runtime-info.js';
+import { listAsStream } from './list-streams.js';
+import type { HttpAddress } from './operator/address.js';
+import { HealthCheck } from './operator/health.js';
+import { OperatorServer } from './operator/http-server.js';
+import { RuntimeMetrics } from './operator/runtime-metrics.js';
 import { prepareSocketPath } from './socket.js';
 import { StatsService } from './stats/stats-service.js'; // stats (wired by helper)
 import { DEFAULT_STREAMING_ADDRESS, StreamingService } from './streaming/service.js'; // streaming (wired by helper)
@@ -33,6 +38,8 @@ export interface StartOptions extends ServerOptions {
   log: Logger;
   /** host:port of the streaming server (Exec, Attach, PortForward); default 127.0.0.1:0. */ // streaming (wired by helper)
   streamingAddress?: string; // streaming (wired by helper)
+  /** Where the operator endpoint (/healthz, /metrics, CRI as JSON) listens; off when absent. */
+  http?: HttpAddress;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler has its own request/response types
@@ -40,9 +47,22 @@ type AnyUnary = UnaryHandler<any, any>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each stream has its own types
 type StreamHandler = (call: grpc.ServerWritableStream<any, any>) => void;
 
+/** Every CRI handler, built once and served over gRPC and over the operator endpoint's JSON API. */
+export interface CriHandlers {
+  runtime: Record<string, AnyUnary>;
+  image: Record<string, AnyUnary>;
+  runtimeStreams: Record<string, StreamHandler>;
+  imageStreams: Record<string, StreamHandler>;
+}
+
+/** Told about every finished RPC: "RuntimeService/Version", its gRPC code, how long it took. */
+export type RpcObserver = (method: string, code: number, durationMs: number) => void;
+
 /** The CRI gRPC server: binds the socket, routes each RPC to its CRI area module. */
 export class MascriServer {
   private streaming?: StreamingService; // streaming (wired by helper)
+  /** The operator endpoint, when `--http` was given. */
+  operator?: OperatorServer;
   private constructor(
     private readonly grpcServer: grpc.Server,
     readonly endpoint: string,
@@ -65,8 +85,11 @@ export class MascriServer {
       store: new ContainerStore(options.docker, options.log),
     };
     let streaming: StreamingService | undefined;
+    let operator: OperatorServer | undefined;
     let server: grpc.Server | undefined;
     let bound = false;
+    const metrics = new RuntimeMetrics(() => ctx.store.all());
+    options.docker.cli.onCall((args, ms, ok) => metrics.observeDocker(args, ms, ok));
     try {
       await ctx.store.start();
       void ctx.host.get(); // find out what the host grants while nothing waits for it
@@ -98,6 +121,9 @@ export class MascriServer {
         RemoveContainer: (request) => containers.removeContainer(request),
         ContainerStatus: (request) => containers.containerStatus(request),
         ListContainers: (request) => containers.listContainers(request),
+        RuntimeConfig: () => runtimeInfo.runtimeConfig(),
+        UpdateRuntimeConfig: (request) => runtimeInfo.updateRuntimeConfig(request),
+        CheckpointContainer: (request) => runtimeInfo.checkpointContainer(request),
         ReopenContainerLog: (request) => containers.reopenContainerLog(request),
         ExecSync: (request, signal) => exec.execSync(request, signal),
         // stats (wired by helper)
@@ -120,10 +146,28 @@ export class MascriServer {
         ImageFsInfo: () => images.imageFsInfo(),
       };
 
+      // The Stream* list RPCs answer what their List* handler answers, in batches.
+      Object.assign(runtimeStreams, {
+        StreamPodSandboxes: listAsStream(runtimeHandlers.ListPodSandbox!, 'items', 'podSandboxes'),
+        StreamContainers: listAsStream(runtimeHandlers.ListContainers!, 'containers', 'containers'),
+        StreamContainerStats: listAsStream(runtimeHandlers.ListContainerStats!, 'stats', 'containerStats'),
+        StreamPodSandboxStats: listAsStream(runtimeHandlers.ListPodSandboxStats!, 'stats', 'podSandboxStats'),
+        StreamPodSandboxMetrics: listAsStream(runtimeHandlers.ListPodSandboxMetrics!, 'podMetrics', 'podSandboxMetrics'),
+      });
+      const imageStreams: Record<string, StreamHandler> = {
+        StreamImages: listAsStream(imageHandlers.ListImages!, 'images', 'images'),
+      };
+      const handlers: CriHandlers = { runtime: runtimeHandlers, image: imageHandlers, runtimeStreams, imageStreams };
+      const observe: RpcObserver = (method, code, ms) => metrics.observeRpc(method, code, ms);
+
       const cri = loadCri();
       server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-      server.addService(cri.runtime.v1.RuntimeService.service, implement('RuntimeService', cri.runtime.v1.RuntimeService.service, runtimeHandlers, options.log, runtimeStreams));
-      server.addService(cri.runtime.v1.ImageService.service, implement('ImageService', cri.runtime.v1.ImageService.service, imageHandlers, options.log));
+      server.addService(cri.runtime.v1.RuntimeService.service, implement('RuntimeService', cri.runtime.v1.RuntimeService.service, handlers.runtime, options.log, handlers.runtimeStreams, observe));
+      server.addService(cri.runtime.v1.ImageService.service, implement('ImageService', cri.runtime.v1.ImageService.service, handlers.image, options.log, handlers.imageStreams, observe));
+      if (options.http) {
+        const health = new HealthCheck(() => options.docker.system.version());
+        operator = await OperatorServer.start({ address: options.http, handlers, metrics, health, log: options.log });
+      }
 
       const grpcServer = server;
       await new Promise<void>((resolve, reject) => {
@@ -135,12 +179,15 @@ export class MascriServer {
       bound = true;
       if (path) await chmod(path, 0o660);
       options.log.info('serving the CRI', { endpoint: options.listen, podInfraImage: options.podInfraImage, docker: options.docker.cli.binary });
+      if (operator) options.log.info('serving the operator endpoint', { url: operator.url, paths: ['/healthz', '/metrics', '/v1/...'] });
       const mascri = new MascriServer(server, options.listen, path, options.log, ctx); // streaming (wired by helper)
       mascri.streaming = streaming; // streaming (wired by helper)
+      mascri.operator = operator;
       return mascri; // streaming (wired by helper)
     } catch (error) {
       // Undo whatever started: no event stream, log copier or listener may outlive a failed start.
       server?.forceShutdown();
+      await operator?.close().catch(() => undefined);
       await streaming?.close().catch(() => undefined);
       ctx.store.stop();
       await ctx.logs.close().catch(() => undefined);
@@ -162,6 +209,7 @@ export class MascriServer {
       });
     });
     await this.streaming?.close(); // streaming (wired by helper)
+    await this.operator?.close();
     this.ctx.store.stop();
     await this.ctx.logs.close();
     if (this.path) await unlink(this.path).catch(() => undefined);
@@ -170,8 +218,8 @@ export class MascriServer {
 }
 
 /**
- * Builds a grpc-js implementation of `service`: each handler is wrapped with logging and
- * error mapping; every method without a handler answers UNIMPLEMENTED, naming itself.
+ * Builds a grpc-js implementation of `service`: each handler is wrapped with logging, error
+ * mapping and `observe` (metrics); every method without a handler answers UNIMPLEMENTED, naming itself.
  */
 export function implement(
   serviceName: string,
@@ -179,6 +227,7 @@ export function implement(
   handlers: Record<string, AnyUnary>,
   log: Logger,
   streams: Record<string, StreamHandler> = {},
+  observe: RpcObserver = () => undefined,
 ): grpc.UntypedServiceImplementation {
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [method, definition] of Object.entries(service)) {
@@ -187,8 +236,21 @@ export function implement(
     const stream = streams[method];
     if (stream) {
       impl[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        const started = performance.now();
+        let ended = false;
+        // A stream ends once: by end() (OK), by an error status, or by the client cancelling.
+        const end = (code: number) => {
+          if (ended) return;
+          ended = true;
+          observe(fullName, code, performance.now() - started);
+        };
         log.debug('stream opened', { method: fullName });
-        call.on('cancelled', () => log.debug('stream closed', { method: fullName }));
+        call.on('cancelled', () => {
+          log.debug('stream closed', { method: fullName });
+          end(GrpcCode.CANCELLED);
+        });
+        call.on('finish', () => end(GrpcCode.OK));
+        call.on('error', (error: Partial<grpc.StatusObject>) => end(error.code ?? GrpcCode.INTERNAL));
         stream(call);
       };
       continue;
@@ -196,6 +258,7 @@ export function implement(
     if (definition.responseStream || definition.requestStream) {
       impl[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
         log.debug('rpc', { method: fullName, ms: 0, code: 'Unimplemented' });
+        observe(fullName, GrpcCode.UNIMPLEMENTED, 0);
         call.emit('error', { code: GrpcCode.UNIMPLEMENTED, details: notImplemented(serviceName, method) });
       };
       continue;
@@ -203,7 +266,9 @@ export function implement(
     impl[method] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const started = performance.now();
       const finish = (code: number, details?: string) => {
-        const fields: Record<string, unknown> = { method: fullName, ms: Math.round((performance.now() - started) * 10) / 10, code: grpcCodeName(code) };
+        const durationMs = performance.now() - started;
+        observe(fullName, code, durationMs);
+        const fields: Record<string, unknown> = { method: fullName, ms: Math.round(durationMs * 10) / 10, code: grpcCodeName(code) };
         if (details) fields.error = details;
         if (code === GrpcCode.INTERNAL || code === GrpcCode.UNKNOWN) log.warn('rpc failed', fields);
         else log.debug('rpc', fields);
