@@ -14,7 +14,7 @@ interface ServeOptions {
   podInfraImage: string;
   logLevel: string;
   stateDir: string;
-  streamingAddress: string; // streaming (wired by helper)
+  streamingAddress: string;
   http?: string;
   httpAllowRemote?: boolean;
 }
@@ -29,7 +29,7 @@ export function registerServeCommand(program: Command): void {
     .option('--pod-infra-image <image>', 'image of the pause container that holds each pod sandbox', DEFAULT_POD_INFRA_IMAGE)
     .option('--state-dir <dir>', 'where mascri keeps its own state (container log copy positions)', '/var/lib/mascri')
     .option('--log-level <level>', 'debug|info|warn|error', 'info')
-    .option('--streaming-address <host:port>', 'where the exec/attach/port-forward streaming server listens (port 0: a free one)', '127.0.0.1:0') // streaming (wired by helper)
+    .option('--streaming-address <host:port>', 'where the exec/attach/port-forward streaming server listens (port 0: a free one)', '127.0.0.1:0')
     .option('--http <host:port>', 'serve /healthz, /metrics and the CRI as JSON over HTTP here (off by default; loopback only unless --http-allow-remote)')
     .option('--http-allow-remote', 'allow --http on an address other machines can reach (it has no authentication)')
     .action(async (options: ServeOptions) => {
@@ -57,7 +57,7 @@ export function registerServeCommand(program: Command): void {
           docker: createDockerAdapter(options.docker, log),
           podInfraImage: options.podInfraImage,
           stateDir: options.stateDir,
-          streamingAddress: options.streamingAddress, // streaming (wired by helper)
+          streamingAddress: options.streamingAddress,
           http,
           log,
         });

@@ -23,9 +23,9 @@ import { HealthCheck } from './operator/health.js';
 import { OperatorServer } from './operator/http-server.js';
 import { RuntimeMetrics } from './operator/runtime-metrics.js';
 import { prepareSocketPath } from './socket.js';
-import { StatsService } from './stats/stats-service.js'; // stats (wired by helper)
-import { DEFAULT_STREAMING_ADDRESS, StreamingService } from './streaming/service.js'; // streaming (wired by helper)
-import { addStreamingHandlers } from './streaming/wire.js'; // streaming (wired by helper)
+import { StatsService } from './stats/stats-service.js';
+import { DEFAULT_STREAMING_ADDRESS, StreamingService } from './streaming/service.js';
+import { addStreamingHandlers } from './streaming/wire.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/mascri';
 
@@ -36,8 +36,8 @@ export interface StartOptions extends ServerOptions {
   listen: string;
   docker: DockerAdapter;
   log: Logger;
-  /** host:port of the streaming server (Exec, Attach, PortForward); default 127.0.0.1:0. */ // streaming (wired by helper)
-  streamingAddress?: string; // streaming (wired by helper)
+  /** host:port of the streaming server (Exec, Attach, PortForward); default 127.0.0.1:0. */
+  streamingAddress?: string;
   /** Where the operator endpoint (/healthz, /metrics, CRI as JSON) listens; off when absent. */
   http?: HttpAddress;
 }
@@ -60,7 +60,7 @@ export type RpcObserver = (method: string, code: number, durationMs: number) => 
 
 /** The CRI gRPC server: binds the socket, routes each RPC to its CRI area module. */
 export class MascriServer {
-  private streaming?: StreamingService; // streaming (wired by helper)
+  private streaming?: StreamingService;
   /** The operator endpoint, when `--http` was given. */
   operator?: OperatorServer;
   private constructor(
@@ -101,8 +101,8 @@ export class MascriServer {
       await containers.resumeLogs().catch((error: unknown) => options.log.warn('could not resume container logs', { error: String(error) }));
       const exec = new ExecService(ctx);
       const events = new EventService(ctx);
-      const stats = new StatsService(ctx); // stats (wired by helper)
-      streaming = await StreamingService.start({ address: options.streamingAddress ?? process.env.MASCRI_STREAMING_ADDRESS ?? DEFAULT_STREAMING_ADDRESS, ctx }); // streaming (wired by helper)
+      const stats = new StatsService(ctx);
+      streaming = await StreamingService.start({ address: options.streamingAddress ?? DEFAULT_STREAMING_ADDRESS, ctx });
       const runtimeStreams: Record<string, StreamHandler> = {
         GetContainerEvents: (call) => events.getContainerEvents(call),
       };
@@ -126,7 +126,7 @@ export class MascriServer {
         CheckpointContainer: (request) => runtimeInfo.checkpointContainer(request),
         ReopenContainerLog: (request) => containers.reopenContainerLog(request),
         ExecSync: (request, signal) => exec.execSync(request, signal),
-        // stats (wired by helper)
+       
         ContainerStats: (request) => stats.containerStats(request),
         ListContainerStats: (request) => stats.listContainerStats(request),
         PodSandboxStats: (request) => stats.podSandboxStats(request),
@@ -135,9 +135,8 @@ export class MascriServer {
         ListPodSandboxMetrics: () => stats.listPodSandboxMetrics(),
         UpdateContainerResources: (request) => stats.updateContainerResources(request),
         UpdatePodSandboxResources: (request) => stats.updatePodSandboxResources(request),
-        // end stats (wired by helper)
       };
-      addStreamingHandlers(runtimeHandlers, streaming); // streaming (wired by helper)
+      addStreamingHandlers(runtimeHandlers, streaming);
       const imageHandlers: Record<string, AnyUnary> = {
         PullImage: (request, signal) => images.pullImage(request, signal),
         ListImages: (request) => images.listImages(request),
@@ -180,10 +179,10 @@ export class MascriServer {
       if (path) await chmod(path, 0o660);
       options.log.info('serving the CRI', { endpoint: options.listen, podInfraImage: options.podInfraImage, docker: options.docker.cli.binary });
       if (operator) options.log.info('serving the operator endpoint', { url: operator.url, paths: ['/healthz', '/metrics', '/v1/...'] });
-      const mascri = new MascriServer(server, options.listen, path, options.log, ctx); // streaming (wired by helper)
-      mascri.streaming = streaming; // streaming (wired by helper)
+      const mascri = new MascriServer(server, options.listen, path, options.log, ctx);
+      mascri.streaming = streaming;
       mascri.operator = operator;
-      return mascri; // streaming (wired by helper)
+      return mascri;
     } catch (error) {
       // Undo whatever started: no event stream, log copier or listener may outlive a failed start.
       server?.forceShutdown();
@@ -208,7 +207,7 @@ export class MascriServer {
         resolve();
       });
     });
-    await this.streaming?.close(); // streaming (wired by helper)
+    await this.streaming?.close();
     await this.operator?.close();
     this.ctx.store.stop();
     await this.ctx.logs.close();

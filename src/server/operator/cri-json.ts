@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { GrpcCode, grpcCodeName } from '../../common/errors.js';
-import { parseMessageJson } from '../../cli/config.js';
-import { toProtoJson, UsageError } from '../../cli/output.js';
+import { MessageJsonError, parseMessageJson } from '../../cri/message-json.js';
+import { toProtoJson } from '../../cri/proto-json.js';
 import { loadCri } from '../../cri/proto.js';
 import { toServiceError } from '../errors.js';
 import type { CriHandlers } from '../server.js';
@@ -85,7 +85,7 @@ export async function callCriJson(handlers: CriHandlers, route: CriRoute, body: 
     const message = parseMessageJson(`runtime.v1.${route.method}Request`, body ?? {}, 'request body');
     request = definition.requestDeserialize(definition.requestSerialize(message));
   } catch (error) {
-    const message = error instanceof UsageError ? error.message : `request body: ${error instanceof Error ? error.message : String(error)}`;
+    const message = error instanceof MessageJsonError ? error.message : `request body: ${error instanceof Error ? error.message : String(error)}`;
     return { status: 400, code: GrpcCode.INVALID_ARGUMENT, body: errorBody(GrpcCode.INVALID_ARGUMENT, message) };
   }
   try {
