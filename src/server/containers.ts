@@ -23,7 +23,7 @@ import { containerName } from '../docker/naming.js';
 import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
 import { matchesIdPrefix, matchesLabelSelector } from './filters.js';
-import { allContainers, findContainer, findSandbox, type ContainerRecord } from './lookup.js';
+import { allContainers, findContainer, findSandbox, oncePerInspect, type ContainerRecord } from './lookup.js';
 import { prepareHostMounts } from './mounts.js';
 
 /** CreateContainer, StartContainer, StopContainer, RemoveContainer, ContainerStatus, ListContainers, ReopenContainerLog. */
@@ -187,15 +187,8 @@ export class ContainerService {
   }
 }
 
-/** The container's list entry. */
-const containerSummaryCache = new WeakMap<object, Container>();
-
-/** The list entry of a record, built once per inspect (lists are hot: a kubelet asks every second). */
-export function containerSummary(record: ContainerRecord): Container {
-  let entry = containerSummaryCache.get(record.inspect);
-  if (!entry) containerSummaryCache.set(record.inspect, (entry = buildContainerEntry(record)));
-  return entry;
-}
+/** The container's list entry, built once per inspect. */
+export const containerSummary = oncePerInspect(buildContainerEntry);
 
 function buildContainerEntry({ inspect, meta }: ContainerRecord): Container {
   return {

@@ -82,3 +82,16 @@ export function allContainers(store: ContainerStore, sandboxId?: string): Contai
   }
   return out;
 }
+
+/**
+ * Memoizes `build` per inspect object: a stored inspect never changes, and list answers are hot
+ * (a kubelet asks every second), so each entry is built once.
+ */
+export function oncePerInspect<R extends { inspect: DockerContainerInspect }, T>(build: (record: R) => T): (record: R) => T {
+  const cache = new WeakMap<DockerContainerInspect, T>();
+  return (record) => {
+    let entry = cache.get(record.inspect);
+    if (entry === undefined) cache.set(record.inspect, (entry = build(record)));
+    return entry;
+  };
+}

@@ -18,7 +18,7 @@ import { sandboxContainerName } from '../docker/naming.js';
 import { sandboxRunPlan } from '../docker/sandbox-args.js';
 import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
-import { allContainers, allSandboxes, findSandbox, type SandboxRecord } from './lookup.js';
+import { allContainers, allSandboxes, findSandbox, oncePerInspect, type SandboxRecord } from './lookup.js';
 import { matchesIdPrefix, matchesLabelSelector } from './filters.js';
 
 /** Seconds a pause container gets to exit on SIGTERM before SIGKILL (it exits at once). */
@@ -187,15 +187,8 @@ export class SandboxService {
   }
 }
 
-/** The sandbox's list entry. */
-const sandboxSummaryCache = new WeakMap<object, PodSandbox>();
-
-/** The list entry of a record, built once per inspect (lists are hot: a kubelet asks every second). */
-export function sandboxSummary(record: SandboxRecord): PodSandbox {
-  let entry = sandboxSummaryCache.get(record.inspect);
-  if (!entry) sandboxSummaryCache.set(record.inspect, (entry = buildPodSandboxEntry(record)));
-  return entry;
-}
+/** The sandbox's list entry, built once per inspect. */
+export const sandboxSummary = oncePerInspect(buildPodSandboxEntry);
 
 function buildPodSandboxEntry({ inspect, meta }: SandboxRecord): PodSandbox {
   return {
