@@ -165,6 +165,7 @@ async function main() {
   docker(['rm', '-f', ...docker(['ps', '-aq', '--filter', `label=bench-manual=${RUN}`]).split('\n').filter(Boolean)]);
 
   // Reads with 20 running containers, and ListContainerStats for them.
+  await new Promise((r) => setTimeout(r, 3000));
   await measureReads(c, '20 containers', pods, containers);
   const statsSamples = [];
   for (let i = 0; i < 20; i++) statsSamples.push(await timed(() => c.callRuntime('ListContainerStats', {})));
@@ -191,7 +192,8 @@ async function main() {
     pods.push(pod.podSandboxId);
     containers.push(...pod.ids);
   }
-  await new Promise((r) => setTimeout(r, 1000));
+  // Steady state, as a kubelet's relist sees it: let the creation burst (events, log followers) settle.
+  await new Promise((r) => setTimeout(r, 5000));
   await measureReads(c, '100 containers', pods, containers);
   results.resources.rssWith100MiB = rssMiB(server.pid);
 

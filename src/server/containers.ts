@@ -22,12 +22,16 @@ import { containerLabels, isReservedLabel } from '../docker/labels.js';
 import { containerName } from '../docker/naming.js';
 import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
-import { matchesIdPrefix, matchesLabelSelector } from './filters.js';
+import { warnOnce } from './warn-once.js';
+import { isEmptyFilter, matchesIdPrefix, matchesLabelSelector } from './filters.js';
 import { allContainers, findContainer, findSandbox, oncePerInspect, type ContainerRecord } from './lookup.js';
 import { prepareHostMounts } from './mounts.js';
 
 /** CreateContainer, StartContainer, StopContainer, RemoveContainer, ContainerStatus, ListContainers, ReopenContainerLog. */
 export class ContainerService {
+  /** The last unfiltered answer (a kubelet's relist), valid while the store has not changed. */
+  private unfiltered: { version: number; response: ListContainersResponse } | undefined;
+
   constructor(private readonly ctx: ServerContext) {}
 
   /** Creates (does not start) a container in a ready sandbox; anything made before a failure is removed. */
@@ -70,7 +74,7 @@ export class ContainerService {
         labels,
         host,
       });
-      for (const warning of plan.warnings) this.ctx.log.warn('container adapted to the host', { container: name, warning });
+      for (const warning of plan.warnings) warnOnce(this.ctx.log, 'container adapted to the host', warning, { container: name });
       await prepareHostMounts(config.mounts ?? []);
       if (logPath) await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
       try {
@@ -145,8 +149,9 @@ export class ContainerService {
 
   /** Every mascri container matching the filter. */
   async listContainers(request: ListContainersRequest__Output): Promise<ListContainersResponse> {
+    const filter = request.filter;
+    if (isEmptyFilter(filter) && this.unfiltered?.version === this.ctx.store.version) return this.unfiltered.response;
     return doing('listing containers', async () => {
-      const filter = request.filter;
       const containers: Container[] = [];
       for (const { inspect, meta } of allContainers(this.ctx.store)) {
         const item = containerSummary({ inspect, meta });
@@ -156,7 +161,9 @@ export class ContainerService {
         if (!matchesLabelSelector(meta.labels, filter?.labelSelector)) continue;
         containers.push(item);
       }
-      return { containers };
+      const response = { containers };
+      if (isEmptyFilter(filter)) this.unfiltered = { version: this.ctx.store.version, response };
+      return response;
     });
   }
 

@@ -24,3 +24,14 @@ test('Docker timestamps become nanoseconds', () => {
   assert.equal(dockerTimeToNanos('0001-01-01T00:00:00Z'), '0');
   assert.equal(dockerTimeToNanos(''), '0');
 });
+
+test('an absent or all-empty filter selects everything', async () => {
+  const { isEmptyFilter } = await import('./filters.js');
+  assert.ok(isEmptyFilter(undefined));
+  assert.ok(isEmptyFilter(null));
+  assert.ok(isEmptyFilter({ id: '', state: null, labelSelector: {}, podSandboxId: '' }));
+  assert.ok(!isEmptyFilter({ id: 'abc' }));
+  assert.ok(!isEmptyFilter({ state: { state: 'CONTAINER_RUNNING' } }));
+  assert.ok(!isEmptyFilter({ labelSelector: { a: 'b' } }));
+  assert.ok(!isEmptyFilter({ podSandboxId: 'p' }));
+});

@@ -10,3 +10,9 @@ export function matchesLabelSelector(labels: Record<string, string>, selector: R
 export function matchesIdPrefix(id: string, wanted: string | undefined | null): boolean {
   return !wanted || id.startsWith(wanted);
 }
+
+/** True when a list filter selects everything (absent, or every field empty). */
+export function isEmptyFilter(filter: { id?: string; state?: unknown; labelSelector?: Record<string, string>; podSandboxId?: string } | null | undefined): boolean {
+  if (!filter) return true;
+  return !filter.id && !filter.state && !filter.podSandboxId && Object.keys(filter.labelSelector ?? {}).length === 0;
+}

@@ -16,6 +16,7 @@ import { referenceMatchesImage } from '../docker/reference.js';
 import type { DockerImageInspect } from '../docker/types.js';
 import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
+import { diskUsage } from './stats/writable-layer.js';
 
 /** How old the image filesystem figures may get before a call refreshes them in the background. */
 const FS_INFO_MAX_AGE_MS = 5000;
@@ -107,17 +108,40 @@ export class ImageService {
       } catch {
         // A remote Docker host: its filesystem is not ours to look at.
       }
+      const timestamp = String(BigInt(Date.now()) * 1_000_000n);
       const usage: FilesystemUsage = {
-        timestamp: String(BigInt(Date.now()) * 1_000_000n),
+        timestamp,
         fsId: { mountpoint: root },
         usedBytes: { value: String(usedBytes) },
         inodesUsed: { value: String(inodesUsed) },
       };
-      this.fsInfo = { imageFilesystems: [usage], containerFilesystems: [] };
+      // Containers write to their writable layers, under the same Docker root (one filesystem, not split).
+      const layers = await this.writableLayers();
+      const containers: FilesystemUsage = {
+        timestamp,
+        fsId: { mountpoint: root },
+        usedBytes: { value: String(layers.bytes) },
+        inodesUsed: { value: String(layers.inodes) },
+      };
+      this.fsInfo = { imageFilesystems: [usage], containerFilesystems: [containers] };
       this.fsInfoAt = Date.now();
     } catch (error) {
       this.ctx.log.debug('image filesystem figures not refreshed', { error: error instanceof Error ? error.message : String(error) });
     }
+  }
+
+  /** Bytes and inodes of the writable layers of mascri's containers (overlay2 upper directories). */
+  private async writableLayers(): Promise<{ bytes: bigint; inodes: bigint }> {
+    let bytes = 0n;
+    let inodes = 0n;
+    for (const inspect of this.ctx.store.all()) {
+      const upper = (inspect as { GraphDriver?: { Data?: { UpperDir?: string } } }).GraphDriver?.Data?.UpperDir;
+      if (!upper) continue;
+      const usage = await diskUsage(upper);
+      bytes += usage.bytes;
+      inodes += usage.inodes;
+    }
+    return { bytes, inodes };
   }
 
   private toCri(image: DockerImageInspect): Image {

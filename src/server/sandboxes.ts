@@ -18,8 +18,9 @@ import { sandboxContainerName } from '../docker/naming.js';
 import { sandboxRunPlan } from '../docker/sandbox-args.js';
 import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
+import { warnOnce } from './warn-once.js';
 import { allContainers, allSandboxes, findSandbox, oncePerInspect, type SandboxRecord } from './lookup.js';
-import { matchesIdPrefix, matchesLabelSelector } from './filters.js';
+import { isEmptyFilter, matchesIdPrefix, matchesLabelSelector } from './filters.js';
 
 /** Seconds a pause container gets to exit on SIGTERM before SIGKILL (it exits at once). */
 const PAUSE_STOP_GRACE_SECONDS = 10;
@@ -30,6 +31,8 @@ const MEMBER_STOP_GRACE_SECONDS = 0;
 /** RunPodSandbox, StopPodSandbox, RemovePodSandbox, PodSandboxStatus, ListPodSandbox. */
 export class SandboxService {
   private infraImagePresent = false;
+  /** The last unfiltered answer (a kubelet's relist), valid while the store has not changed. */
+  private unfiltered: { version: number; response: ListPodSandboxResponse } | undefined;
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -58,7 +61,7 @@ export class SandboxService {
         config: storedConfig(config),
       });
       const plan = sandboxRunPlan({ config, name, image: this.ctx.options.podInfraImage, labels, host, dockerRuntime });
-      for (const warning of plan.warnings) this.ctx.log.warn('sandbox adapted to the host', { sandbox: name, warning });
+      for (const warning of plan.warnings) warnOnce(this.ctx.log, 'sandbox adapted to the host', warning, { sandbox: name });
 
       const createdLogDirectory = config.logDirectory ? await makeDirectory(config.logDirectory) : undefined;
       try {
@@ -140,8 +143,9 @@ export class SandboxService {
 
   /** Every sandbox made by mascri that matches the filter. */
   async listPodSandbox(request: ListPodSandboxRequest__Output): Promise<ListPodSandboxResponse> {
+    const filter = request.filter;
+    if (isEmptyFilter(filter) && this.unfiltered?.version === this.ctx.store.version) return this.unfiltered.response;
     return doing('listing pod sandboxes', async () => {
-      const filter = request.filter;
       const items: PodSandbox[] = [];
       for (const { inspect, meta } of allSandboxes(this.ctx.store)) {
         const item = sandboxSummary({ inspect, meta });
@@ -150,7 +154,9 @@ export class SandboxService {
         if (!matchesLabelSelector(meta.labels, filter?.labelSelector)) continue;
         items.push(item);
       }
-      return { items };
+      const response = { items };
+      if (isEmptyFilter(filter)) this.unfiltered = { version: this.ctx.store.version, response };
+      return response;
     });
   }
 

@@ -161,7 +161,8 @@ export class MascriServer {
 
       const cri = loadCri();
       server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-      server.addService(cri.runtime.v1.RuntimeService.service, implement('RuntimeService', cri.runtime.v1.RuntimeService.service, handlers.runtime, options.log, handlers.runtimeStreams, observe));
+      const runtimeService = withMemoizedEncoding(cri.runtime.v1.RuntimeService.service, ['ListContainers', 'ListPodSandbox']);
+      server.addService(runtimeService, implement('RuntimeService', runtimeService, handlers.runtime, options.log, handlers.runtimeStreams, observe));
       server.addService(cri.runtime.v1.ImageService.service, implement('ImageService', cri.runtime.v1.ImageService.service, handlers.image, options.log, handlers.imageStreams, observe));
       if (options.http) {
         const health = new HealthCheck(() => options.docker.system.version());
@@ -294,6 +295,30 @@ export function implement(
     };
   }
   return impl;
+}
+
+/**
+ * A copy of `service` whose listed methods encode a response object only once: the list handlers
+ * answer the very same object while nothing changed, so a relist costs no protobuf encoding.
+ */
+export function withMemoizedEncoding(service: grpc.ServiceDefinition, methods: string[]): grpc.ServiceDefinition {
+  const copy: Record<string, grpc.MethodDefinition<unknown, unknown>> = { ...service };
+  for (const method of methods) {
+    const definition = service[method];
+    if (!definition) continue;
+    const encoded = new WeakMap<object, Buffer>();
+    const serialize = definition.responseSerialize;
+    copy[method] = {
+      ...definition,
+      responseSerialize: (value: unknown) => {
+        if (typeof value !== 'object' || value === null) return serialize(value);
+        let bytes = encoded.get(value);
+        if (!bytes) encoded.set(value, (bytes = serialize(value)));
+        return bytes;
+      },
+    };
+  }
+  return copy as grpc.ServiceDefinition;
 }
 
 function notImplemented(serviceName: string, method: string): string {

@@ -34,6 +34,7 @@ export class ContainerStore {
   private restartTimer: NodeJS.Timeout | undefined;
   private restarts = 0;
   private stopped = false;
+  private changes = 0;
   private synced = false;
 
   constructor(
@@ -54,6 +55,11 @@ export class ContainerStore {
     this.events.stop();
     clearTimeout(this.flushTimer);
     clearTimeout(this.restartTimer);
+  }
+
+  /** Grows by one on every change; answers built from the store are valid while it stays the same. */
+  get version(): number {
+    return this.changes;
   }
 
   /** True once a full listing has been loaded. */
@@ -139,6 +145,7 @@ export class ContainerStore {
     if (!this.core.resolve(id, seq, value)) return;
     const after = this.core.get(id);
     if (before === after) return;
+    this.changes++;
     for (const listener of this.listeners) {
       try {
         listener({ id, before, after });

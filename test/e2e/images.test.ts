@@ -123,5 +123,8 @@ describe('ImageService over gRPC', () => {
     assert.ok(Number(fs.usedBytes?.value) > 0);
     assert.ok(Number(fs.inodesUsed?.value) > 0);
     assert.ok(Number(fs.timestamp) > 1.6e18, 'timestamp is in nanoseconds');
+    const [containers] = info.containerFilesystems;
+    assert.equal(containers?.fsId?.mountpoint, root, 'container writable layers live on the same filesystem');
+    assert.ok(Number(containers?.usedBytes?.value) >= 0);
   });
 });
