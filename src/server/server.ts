@@ -92,6 +92,10 @@ export class MascriServer {
     options.docker.cli.onCall((args, ms, ok) => metrics.observeDocker(args, ms, ok));
     try {
       await ctx.store.start();
+      // A container removed behind mascri's back: stop copying its log (the file stays, it is the user's).
+      ctx.store.onChange((change) => {
+        if (change.before && !change.after) void ctx.logs.forget(change.id).catch(() => undefined);
+      });
       void ctx.host.get(); // find out what the host grants while nothing waits for it
       const runtimeInfo = new RuntimeInfoService(ctx);
       const images = new ImageService(ctx);
@@ -126,7 +130,6 @@ export class MascriServer {
         CheckpointContainer: (request) => runtimeInfo.checkpointContainer(request),
         ReopenContainerLog: (request) => containers.reopenContainerLog(request),
         ExecSync: (request, signal) => exec.execSync(request, signal),
-       
         ContainerStats: (request) => stats.containerStats(request),
         ListContainerStats: (request) => stats.listContainerStats(request),
         PodSandboxStats: (request) => stats.podSandboxStats(request),

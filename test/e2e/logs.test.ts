@@ -1,6 +1,6 @@
 /** CRI-format container logs: full and partial lines, stderr, and a restart of mascri in the middle. */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { BUSYBOX, MascriServer, removeContainers, sandboxConfig, shellContainer, sleep, waitFor } from '../helpers.js';
 
@@ -70,6 +70,10 @@ describe('container logs', () => {
     assert.equal(tail.stdout.trim(), 'last');
     const stamped = await server.cli(['logs', '-t', id.slice(0, 12)]);
     assert.match(stamped.stdout.split('\n')[0]!, /^\S+Z first$/);
+
+    await server.client.callRuntime('RemoveContainer', { containerId: id });
+    await sleep(300);
+    assert.equal(existsSync(logPath), false, 'RemoveContainer removes the log file, and nothing writes it again');
   });
 
   test('nothing is lost or repeated when mascri restarts while the container keeps writing', async () => {

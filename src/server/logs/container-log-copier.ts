@@ -91,6 +91,9 @@ export class ContainerLogManager {
   /** Stops following `id` after a final flush; with removeFiles, deletes the CRI log file and the saved position. */
   async forget(id: string, options: { removeFiles?: boolean } = {}): Promise<void> {
     checkId(id);
+    // A forget already under way finishes its last copy first; removing files before that ends could
+    // let its final write create the log file again.
+    await this.stopping.get(id)?.catch(() => undefined);
     const copy = this.copies.get(id);
     if (copy) {
       this.copies.delete(id);
