@@ -86,4 +86,21 @@ describe('SpdyConnection', () => {
     await assert.rejects(client.createStream({ streamtype: 'x' }), /closed/);
     close();
   });
+
+  test('data a paused reader has not read yet survives the peer closing the connection', async () => {
+    const { client, server, close } = await pair();
+    const opened = new Promise<SpdyStream>((resolve) => server.on('stream', resolve));
+    const stream = await client.createStream({ streamtype: 'stdout' });
+    const peer = await opened;
+    stream.pause(); // a reader held back by a slow stdout
+    const payload = Buffer.alloc(200_000, 7);
+    await new Promise<void>((resolve) => peer.write(payload, () => resolve()));
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    await server.close();
+    await closed;
+    const received = readAll(stream);
+    stream.resume();
+    assert.equal((await received).length, payload.length, 'everything sent before the close is read');
+    close();
+  });
 });

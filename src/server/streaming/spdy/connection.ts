@@ -390,7 +390,10 @@ export class SpdyStream extends Duplex {
       this.remoteFin = true;
       this.push(null);
     }
-    this.destroy();
+    // What the peer sent before closing may still wait in the read buffer of a paused reader
+    // (a slow stdout): let it be read to the end before the stream goes, or it would be lost.
+    if (this.readableLength > 0 && !this.readableEnded) this.once('end', () => this.destroy());
+    else this.destroy();
   }
 
   private ack(force: boolean): void {
