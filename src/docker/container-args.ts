@@ -121,7 +121,7 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
         warnings.push(`privileged was asked, but this host lacks ${host.missingCapabilities.join(', ')}: the container gets every capability the host grants, unconfined seccomp/apparmor and the host's devices instead of --privileged`);
       }
     } else {
-      for (const cap of caps?.addCapabilities ?? []) args.push('--cap-add', capabilityArg(cap, host, warnings));
+      for (const cap of caps?.addCapabilities ?? []) for (const name of capabilityArgs(cap, host, warnings)) args.push('--cap-add', name);
       for (const cap of caps?.dropCapabilities ?? []) args.push('--cap-drop', normalizeCapability(cap));
       args.push(...seccompArgs(security.seccomp, security.seccompProfilePath, host, 'linux.security_context'));
       const legacyApparmor = !security.apparmor && security.apparmorProfile ? legacyApparmorProfile(security.apparmorProfile) : security.apparmor;
@@ -137,6 +137,9 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
       } else warnings.push('selinux_options were given but SELinux is not enabled in Docker on this host; they are ignored');
     }
   }
+
+  // No security context is no seccomp profile either: unconfined, as with an empty one.
+  if (!security) args.push(...seccompArgs(null, '', host, 'linux.security_context'));
 
   if (input.dockerRuntime) args.push('--runtime', input.dockerRuntime);
   args.push(...labelArgs(input.labels));
@@ -180,16 +183,18 @@ export function normalizeCapability(cap: string): string {
   return cap.toUpperCase().replace(/^CAP_/, '');
 }
 
-function capabilityArg(cap: string, host: HostCapabilities, warnings: string[]): string {
+/** The --cap-add values for one requested capability ("ALL" becomes every capability the host grants, when it lacks some). */
+function capabilityArgs(cap: string, host: HostCapabilities, warnings: string[]): string[] {
   const name = normalizeCapability(cap);
-  if (name === 'ALL' && !host.privilegedAllowed) {
+  if (name === 'ALL') {
+    if (host.privilegedAllowed) return ['ALL'];
     warnings.push(`capability ALL includes ${host.missingCapabilities.join(', ')}, which this host does not grant; adding the others`);
-    return host.grantableCapabilities.map((c) => c.replace(/^CAP_/, '')).join(',');
+    return host.grantableCapabilities.map((c) => c.replace(/^CAP_/, ''));
   }
-  if (!host.capabilities.includes(`CAP_${name}`) && name !== 'ALL') {
+  if (!host.capabilities.includes(`CAP_${name}`)) {
     throw invalidArgument(`linux.security_context.capabilities.add_capabilities: CAP_${name} is not in this host's capability bounding set`);
   }
-  return name;
+  return [name];
 }
 
 function legacyApparmorProfile(profile: string): { profileType: 'RuntimeDefault' | 'Unconfined' | 'Localhost'; localhostRef: string } {

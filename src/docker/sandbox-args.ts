@@ -113,6 +113,9 @@ export function sandboxRunPlan(input: SandboxRunInput): SandboxRunPlan {
     }
   }
 
+  // No security context is no seccomp profile either: unconfined, as with an empty one.
+  if (!security) args.push(...seccompArgs(null, '', host, 'linux.security_context'));
+
   // The sandbox is the last thing the OOM killer should pick, as far as the host allows.
   const oom = Math.max(SANDBOX_OOM_SCORE_ADJ, host.minOomScoreAdj);
   if (oom !== SANDBOX_OOM_SCORE_ADJ) {
@@ -137,9 +140,13 @@ export function privilegedSubstitute(host: HostCapabilities): string[] {
   return args;
 }
 
-/** --security-opt for a seccomp profile (the structured field wins over the deprecated path). */
+/**
+ * --security-opt for a seccomp profile (the structured field wins over the deprecated path).
+ * No profile at all means unconfined, as the CRI defines it (the kubelet sends RuntimeDefault
+ * when a pod asks for the runtime's default) and as dockershim did.
+ */
 export function seccompArgs(profile: SecurityProfile__Output | null | undefined, legacyPath: string, host: HostCapabilities, field: string): string[] {
-  let kind = profile?.profileType ?? 'RuntimeDefault';
+  let kind = profile?.profileType ?? (legacyPath ? 'RuntimeDefault' : 'Unconfined');
   let ref = profile?.localhostRef ?? '';
   if (!profile && legacyPath) {
     if (legacyPath === 'unconfined') kind = 'Unconfined';

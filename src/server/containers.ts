@@ -139,6 +139,8 @@ export class ContainerService {
     const id = requireId(request.containerId, 'container_id');
     return doing(`getting the status of container "${id}"`, async () => {
       const container = await this.require(id);
+      // Whoever sees a container exited may read its log at once: make sure its last lines are there.
+      if (container.meta.logPath && containerState(container.inspect.State) === 'CONTAINER_EXITED') await this.ctx.logs.flush(container.inspect.Id);
       const info: Record<string, string> = {};
       if (request.verbose) {
         info.info = JSON.stringify({ pid: container.inspect.State.Pid, sandboxID: container.meta.sandboxId, config: container.meta.config, docker: container.inspect });

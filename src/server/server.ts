@@ -16,6 +16,7 @@ import { ExecService } from './exec.js';
 import { EventService } from './events.js';
 import { ContainerLogManager } from './logs/container-log-copier.js';
 import { ContainerStore } from './store.js';
+import { containerState } from '../docker/convert.js';
 import { RuntimeInfoService } from './runtime-info.js';
 import { listAsStream } from './list-streams.js';
 import type { HttpAddress } from './operator/address.js';
@@ -92,9 +93,13 @@ export class MascriServer {
     options.docker.cli.onCall((args, ms, ok) => metrics.observeDocker(args, ms, ok));
     try {
       await ctx.store.start();
-      // A container removed behind mascri's back: stop copying its log (the file stays, it is the user's).
       ctx.store.onChange((change) => {
+        // A container removed behind mascri's back: stop copying its log (the file stays, it is the user's).
         if (change.before && !change.after) void ctx.logs.forget(change.id).catch(() => undefined);
+        // A container that exited writes no more: copy the rest of its output now, then stop following it.
+        else if (change.after && containerState(change.after.State) === 'CONTAINER_EXITED' && (!change.before || containerState(change.before.State) !== 'CONTAINER_EXITED')) {
+          void ctx.logs.forget(change.id).catch(() => undefined);
+        }
       });
       void ctx.host.get(); // find out what the host grants while nothing waits for it
       const runtimeInfo = new RuntimeInfoService(ctx);

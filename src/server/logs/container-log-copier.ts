@@ -85,6 +85,8 @@ export class ContainerLogManager {
 
   /** Copies everything Docker has written so far for `id` (used after a container exits, and by tests). Resolves when the CRI file holds every entry present in the Docker log at call time. */
   async flush(id: string): Promise<void> {
+    // A stop under way does the last copy itself: wait for it rather than answer early.
+    await this.stopping.get(id)?.catch(() => undefined);
     await this.copies.get(id)?.schedulePump();
   }
 
