@@ -65,17 +65,6 @@ export class DockerContainers {
     return this.inspect(await this.listIds(labels));
   }
 
-  /** Full IDs of the running containers carrying every given label. */
-  async listRunningIds(labels: readonly string[]): Promise<string[]> {
-    const { stdout } = await this.docker.run(['ps', '--quiet', '--no-trunc', '--filter', 'status=running', ...labels.flatMap((label) => ['--filter', `label=${label}`])]);
-    return stdout.split('\n').map((line) => line.trim()).filter(Boolean);
-  }
-
-  /** Inspects every running container carrying the labels (two docker calls). */
-  async listRunning(labels: readonly string[]): Promise<DockerContainerInspect[]> {
-    return this.inspect(await this.listRunningIds(labels));
-  }
-
   /** `docker update ...args -- id`: changes a container's resource limits live. */
   async update(id: string, args: readonly string[]): Promise<void> {
     await this.docker.run(['update', ...args, '--', id], { timeoutMs: 30_000 });

@@ -22,6 +22,7 @@ import { containerLabels, isReservedLabel } from '../docker/labels.js';
 import { containerName } from '../docker/naming.js';
 import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
+import { AnswerWhileUnchanged } from './store.js';
 import { warnOnce } from './warn-once.js';
 import { isEmptyFilter, matchesIdPrefix, matchesLabelSelector } from './filters.js';
 import { allContainers, findContainer, findSandbox, oncePerInspect, type ContainerRecord } from './lookup.js';
@@ -29,10 +30,12 @@ import { prepareHostMounts } from './mounts.js';
 
 /** CreateContainer, StartContainer, StopContainer, RemoveContainer, ContainerStatus, ListContainers, ReopenContainerLog. */
 export class ContainerService {
-  /** The last unfiltered answer (a kubelet's relist), valid while the store has not changed. */
-  private unfiltered: { version: number; response: ListContainersResponse } | undefined;
+  /** The unfiltered answer (a kubelet's relist), kept while the store has not changed. */
+  private readonly unfiltered: AnswerWhileUnchanged<ListContainersResponse>;
 
-  constructor(private readonly ctx: ServerContext) {}
+  constructor(private readonly ctx: ServerContext) {
+    this.unfiltered = new AnswerWhileUnchanged(ctx.store);
+  }
 
   /** Creates (does not start) a container in a ready sandbox; anything made before a failure is removed. */
   async createContainer(request: CreateContainerRequest__Output): Promise<CreateContainerResponse> {
@@ -152,7 +155,12 @@ export class ContainerService {
   /** Every mascri container matching the filter. */
   async listContainers(request: ListContainersRequest__Output): Promise<ListContainersResponse> {
     const filter = request.filter;
-    if (isEmptyFilter(filter) && this.unfiltered?.version === this.ctx.store.version) return this.unfiltered.response;
+    if (isEmptyFilter(filter)) return this.unfiltered.get(() => this.list(null));
+    return this.list(filter);
+  }
+
+  /** Builds the list answer for a filter, from memory. */
+  private async list(filter: ListContainersRequest__Output['filter']): Promise<ListContainersResponse> {
     return doing('listing containers', async () => {
       const containers: Container[] = [];
       for (const { inspect, meta } of allContainers(this.ctx.store)) {
@@ -163,9 +171,7 @@ export class ContainerService {
         if (!matchesLabelSelector(meta.labels, filter?.labelSelector)) continue;
         containers.push(item);
       }
-      const response = { containers };
-      if (isEmptyFilter(filter)) this.unfiltered = { version: this.ctx.store.version, response };
-      return response;
+      return { containers };
     });
   }
 

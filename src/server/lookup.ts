@@ -1,8 +1,6 @@
 import { decodeContainerLabels, decodeSandboxLabels, type ContainerLabelInput, type SandboxLabelInput } from '../docker/labels.js';
-import { DockerError } from '../docker/errors.js';
-import type { DockerAdapter } from '../docker/adapter.js';
 import type { DockerContainerInspect } from '../docker/types.js';
-import { ContainerStore } from './store.js';
+import type { ContainerStore } from './store.js';
 
 /** A sandbox as mascri sees it: its pause container's inspect and what its labels say. */
 export interface SandboxRecord {
@@ -16,33 +14,19 @@ export interface ContainerRecord {
   meta: ContainerLabelInput;
 }
 
-/** Inspects by ID, unique ID prefix or name; undefined when there is none (or the prefix is ambiguous or malformed). */
-async function inspectQuietly(docker: DockerAdapter, id: string): Promise<DockerContainerInspect | undefined> {
-  try {
-    return await docker.containers.inspectOne(id);
-  } catch (error) {
-    if (error instanceof DockerError && (error.kind === 'invalid-argument' || /multiple IDs found/i.test(error.message))) return undefined;
-    throw error;
-  }
-}
-
-/** Where to look: the in-memory store (reads do not run docker), or Docker itself. */
-export type Source = ContainerStore | DockerAdapter;
-
-function lookIn(source: Source, id: string): Promise<DockerContainerInspect | undefined> {
-  return source instanceof ContainerStore ? source.lookup(id) : inspectQuietly(source, id);
-}
+/** Where lookups look: mascri's in-memory store (src/server/store.ts), which falls back to `docker inspect` on a miss. */
+export type Source = Pick<ContainerStore, 'lookup'>;
 
 /** The mascri sandbox with this ID, or undefined: other Docker containers are never sandboxes. */
 export async function findSandbox(source: Source, id: string): Promise<SandboxRecord | undefined> {
-  const inspect = await lookIn(source, id);
+  const inspect = await source.lookup(id);
   const meta = inspect ? decodeSandbox(inspect) : undefined;
   return inspect && meta ? { inspect, meta } : undefined;
 }
 
 /** The mascri container with this ID, or undefined. */
 export async function findContainer(source: Source, id: string): Promise<ContainerRecord | undefined> {
-  const inspect = await lookIn(source, id);
+  const inspect = await source.lookup(id);
   const meta = inspect ? decodeContainer(inspect) : undefined;
   return inspect && meta ? { inspect, meta } : undefined;
 }
@@ -63,24 +47,28 @@ function decodeContainer(inspect: DockerContainerInspect): ContainerLabelInput |
   return meta ?? undefined;
 }
 
-/** Every sandbox in the store. */
-export function allSandboxes(store: ContainerStore): SandboxRecord[] {
-  const out: SandboxRecord[] = [];
-  for (const inspect of store.all()) {
-    const meta = decodeSandbox(inspect);
-    if (meta) out.push({ inspect, meta });
+/** Sorts inspects into mascri's sandboxes and containers (anything else is left out). */
+export function splitRecords(inspects: readonly DockerContainerInspect[]): { sandboxes: SandboxRecord[]; containers: ContainerRecord[] } {
+  const sandboxes: SandboxRecord[] = [];
+  const containers: ContainerRecord[] = [];
+  for (const inspect of inspects) {
+    const sandbox = decodeSandbox(inspect);
+    if (sandbox) sandboxes.push({ inspect, meta: sandbox });
+    const container = sandbox ? undefined : decodeContainer(inspect);
+    if (container) containers.push({ inspect, meta: container });
   }
-  return out;
+  return { sandboxes, containers };
+}
+
+/** Every sandbox in the store. */
+export function allSandboxes(store: Pick<ContainerStore, 'all'>): SandboxRecord[] {
+  return splitRecords(store.all()).sandboxes;
 }
 
 /** Every container in the store, or those of one sandbox. */
-export function allContainers(store: ContainerStore, sandboxId?: string): ContainerRecord[] {
-  const out: ContainerRecord[] = [];
-  for (const inspect of store.all()) {
-    const meta = decodeContainer(inspect);
-    if (meta && (sandboxId === undefined || meta.sandboxId === sandboxId)) out.push({ inspect, meta });
-  }
-  return out;
+export function allContainers(store: Pick<ContainerStore, 'all'>, sandboxId?: string): ContainerRecord[] {
+  const { containers } = splitRecords(store.all());
+  return sandboxId === undefined ? containers : containers.filter((c) => c.meta.sandboxId === sandboxId);
 }
 
 /**

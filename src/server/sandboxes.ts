@@ -18,6 +18,7 @@ import { sandboxContainerName } from '../docker/naming.js';
 import { sandboxRunPlan } from '../docker/sandbox-args.js';
 import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
+import { AnswerWhileUnchanged } from './store.js';
 import { warnOnce } from './warn-once.js';
 import { allContainers, allSandboxes, findSandbox, oncePerInspect, type SandboxRecord } from './lookup.js';
 import { isEmptyFilter, matchesIdPrefix, matchesLabelSelector } from './filters.js';
@@ -31,10 +32,12 @@ const MEMBER_STOP_GRACE_SECONDS = 0;
 /** RunPodSandbox, StopPodSandbox, RemovePodSandbox, PodSandboxStatus, ListPodSandbox. */
 export class SandboxService {
   private infraImagePresent = false;
-  /** The last unfiltered answer (a kubelet's relist), valid while the store has not changed. */
-  private unfiltered: { version: number; response: ListPodSandboxResponse } | undefined;
+  /** The unfiltered answer (a kubelet's relist), kept while the store has not changed. */
+  private readonly unfiltered: AnswerWhileUnchanged<ListPodSandboxResponse>;
 
-  constructor(private readonly ctx: ServerContext) {}
+  constructor(private readonly ctx: ServerContext) {
+    this.unfiltered = new AnswerWhileUnchanged(ctx.store);
+  }
 
   /** Runs the pod's pause container; any failure after it exists removes it again. */
   async runPodSandbox(request: RunPodSandboxRequest__Output): Promise<RunPodSandboxResponse> {
@@ -144,7 +147,12 @@ export class SandboxService {
   /** Every sandbox made by mascri that matches the filter. */
   async listPodSandbox(request: ListPodSandboxRequest__Output): Promise<ListPodSandboxResponse> {
     const filter = request.filter;
-    if (isEmptyFilter(filter) && this.unfiltered?.version === this.ctx.store.version) return this.unfiltered.response;
+    if (isEmptyFilter(filter)) return this.unfiltered.get(() => this.list(null));
+    return this.list(filter);
+  }
+
+  /** Builds the list answer for a filter, from memory. */
+  private async list(filter: ListPodSandboxRequest__Output['filter']): Promise<ListPodSandboxResponse> {
     return doing('listing pod sandboxes', async () => {
       const items: PodSandbox[] = [];
       for (const { inspect, meta } of allSandboxes(this.ctx.store)) {
@@ -154,9 +162,7 @@ export class SandboxService {
         if (!matchesLabelSelector(meta.labels, filter?.labelSelector)) continue;
         items.push(item);
       }
-      const response = { items };
-      if (isEmptyFilter(filter)) this.unfiltered = { version: this.ctx.store.version, response };
-      return response;
+      return { items };
     });
   }
 

@@ -214,3 +214,22 @@ export class ContainerStore {
     }
   }
 }
+
+/**
+ * One answer kept while the store does not change (a kubelet's unfiltered relist): the same
+ * object comes back, so its protobuf encoding is reused too (see withMemoizedEncoding).
+ */
+export class AnswerWhileUnchanged<T> {
+  private kept: { version: number; answer: T } | undefined;
+
+  constructor(private readonly store: Pick<ContainerStore, 'version'>) {}
+
+  /** The kept answer if nothing changed since it was made, else a new one from `build`. */
+  async get(build: () => Promise<T>): Promise<T> {
+    if (this.kept && this.kept.version === this.store.version) return this.kept.answer;
+    const version = this.store.version;
+    const answer = await build();
+    this.kept = { version, answer };
+    return answer;
+  }
+}

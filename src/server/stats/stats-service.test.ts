@@ -70,14 +70,9 @@ function hostFiles(cpu: Record<number, number>): Record<string, string> {
 function setup(all: DockerContainerInspect[], files: Record<string, string>) {
   let clock = 1_000_000_000_000n;
   const updates: Array<{ id: string; args: readonly string[] }> = [];
-  const listCalls: string[][] = [];
+  const listCalls: unknown[] = [];
   const docker = {
     containers: {
-      listRunning: async (labels: string[]) => {
-        listCalls.push(labels);
-        const sandboxFilter = labels.find((l) => l.startsWith('io.mascri.sandbox-id='))?.split('=')[1];
-        return all.filter((c) => c.State.Running && (!sandboxFilter || c.Config.Labels?.['io.mascri.sandbox-id'] === sandboxFilter));
-      },
       inspectOne: async (ref: string) => all.find((c) => c.Id.startsWith(ref)),
       inspect: async (refs: string[]) => all.filter((c) => refs.some((r) => c.Id.startsWith(r))),
       update: async (id: string, args: readonly string[]) => void updates.push({ id, args }),
@@ -89,7 +84,15 @@ function setup(all: DockerContainerInspect[], files: Record<string, string>) {
     log: new Logger('error'),
     options: { podInfraImage: 'pause' },
     host: { get: async () => host },
-    store: { refresh: async () => undefined },
+    // The store stands in for Docker: every listing of it is counted.
+    store: {
+      refresh: async () => undefined,
+      all: () => {
+        listCalls.push([]);
+        return all;
+      },
+      lookup: async (ref: string) => all.find((c) => c.Id.startsWith(ref)),
+    },
   } as unknown as ServerContext;
   const now = () => clock;
   const service = new StatsService(ctx, {

@@ -17,12 +17,11 @@ import type { PodSandboxStatsResponse } from '../../cri/generated/runtime/v1/Pod
 import type { UpdateContainerResourcesRequest__Output } from '../../cri/generated/runtime/v1/UpdateContainerResourcesRequest.js';
 import type { UpdatePodSandboxResourcesRequest__Output } from '../../cri/generated/runtime/v1/UpdatePodSandboxResourcesRequest.js';
 import { dockerTimeToNanos } from '../../docker/convert.js';
-import { LABEL_SANDBOX_ID, LABEL_TYPE, decodeContainerLabels, decodeSandboxLabels } from '../../docker/labels.js';
 import type { DockerContainerInspect } from '../../docker/types.js';
 import type { ServerContext } from '../context.js';
 import { doing } from '../errors.js';
 import { matchesIdPrefix, matchesLabelSelector } from '../filters.js';
-import { findContainer, findSandbox, type ContainerRecord, type SandboxRecord } from '../lookup.js';
+import { findContainer, findSandbox, splitRecords, type ContainerRecord, type SandboxRecord } from '../lookup.js';
 import type { CgroupSample } from './cgroup.js';
 import { cpuUsage, ioUsage, memoryUsage, networkUsage, sumSamples, swapUsage, uint64 } from './convert.js';
 import { CpuRateTracker } from './cpu-rate.js';
@@ -74,7 +73,7 @@ export class StatsService {
   async containerStats(request: ContainerStatsRequest__Output): Promise<ContainerStatsResponse> {
     const id = requireId(request.containerId, 'container_id');
     return doing(`getting the stats of container "${id}"`, async () => {
-      const container = await findContainer(this.ctx.docker, id);
+      const container = await findContainer(this.ctx.store, id);
       if (!container) throw notFound(`no container with ID "${id}" (list them with: mascri ps -a)`);
       return { stats: (await this.containerFigures(container)).stats };
     });
@@ -84,7 +83,7 @@ export class StatsService {
   async listContainerStats(request: ListContainerStatsRequest__Output): Promise<ListContainerStatsResponse> {
     return doing('listing container stats', async () => {
       const filter = request.filter;
-      const { containers } = await this.listRunning();
+      const { containers } = this.listRunning();
       const wanted = containers.filter(
         ({ inspect, meta }) =>
           matchesIdPrefix(inspect.Id, filter?.id) && matchesIdPrefix(meta.sandboxId, filter?.podSandboxId) && matchesLabelSelector(meta.labels, filter?.labelSelector),
@@ -98,9 +97,9 @@ export class StatsService {
   async podSandboxStats(request: PodSandboxStatsRequest__Output): Promise<PodSandboxStatsResponse> {
     const id = requireId(request.podSandboxId, 'pod_sandbox_id');
     return doing(`getting the stats of pod sandbox "${id}"`, async () => {
-      const sandbox = await findSandbox(this.ctx.docker, id);
+      const sandbox = await findSandbox(this.ctx.store, id);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${id}" (list them with: mascri pods)`);
-      const members = decodeContainers(await this.ctx.docker.containers.listRunning([`${LABEL_SANDBOX_ID}=${sandbox.inspect.Id}`]));
+      const members = this.listRunning().containers.filter((c) => c.meta.sandboxId === sandbox.inspect.Id);
       return { stats: await this.podStats(sandbox, members) };
     });
   }
@@ -109,7 +108,7 @@ export class StatsService {
   async listPodSandboxStats(request: ListPodSandboxStatsRequest__Output): Promise<ListPodSandboxStatsResponse> {
     return doing('listing pod sandbox stats', async () => {
       const filter = request.filter;
-      const { sandboxes, containers } = await this.listRunning();
+      const { sandboxes, containers } = this.listRunning();
       const wanted = sandboxes.filter(({ inspect, meta }) => matchesIdPrefix(inspect.Id, filter?.id) && matchesLabelSelector(meta.labels, filter?.labelSelector));
       const stats = await Promise.all(wanted.map((sandbox) => this.podStats(sandbox, containers.filter((c) => c.meta.sandboxId === sandbox.inspect.Id))));
       return { stats };
@@ -124,7 +123,7 @@ export class StatsService {
   /** cAdvisor-style metrics of every ready pod: the pod's own (pause container and network) and each container's. */
   async listPodSandboxMetrics(): Promise<ListPodSandboxMetricsResponse> {
     return doing('listing pod sandbox metrics', async () => {
-      const { sandboxes, containers } = await this.listRunning();
+      const { sandboxes, containers } = this.listRunning();
       const podMetrics = await Promise.all(sandboxes.map((sandbox) => this.podMetrics(sandbox, containers.filter((c) => c.meta.sandboxId === sandbox.inspect.Id))));
       return { podMetrics };
     });
@@ -134,7 +133,7 @@ export class StatsService {
   async updateContainerResources(request: UpdateContainerResourcesRequest__Output): Promise<Record<string, never>> {
     const id = requireId(request.containerId, 'container_id');
     return doing(`updating the resources of container "${id}"`, async () => {
-      const container = await findContainer(this.ctx.docker, id);
+      const container = await findContainer(this.ctx.store, id);
       if (!container) throw notFound(`no container with ID "${id}" (list them with: mascri ps -a)`);
       if (!request.linux) {
         if (request.windows) throw invalidArgument('windows resources were given, but mascri runs Linux containers: set linux instead');
@@ -158,7 +157,7 @@ export class StatsService {
    */
   async updatePodSandboxResources(request: UpdatePodSandboxResourcesRequest__Output): Promise<Record<string, never>> {
     const id = requireId(request.podSandboxId, 'pod_sandbox_id');
-    const sandbox = await doing(`updating the resources of pod sandbox "${id}"`, () => findSandbox(this.ctx.docker, id));
+    const sandbox = await doing(`updating the resources of pod sandbox "${id}"`, () => findSandbox(this.ctx.store, id));
     if (!sandbox) throw notFound(`updating the resources of pod sandbox "${id}": no pod sandbox with that ID`);
     throw unimplemented(
       'UpdatePodSandboxResources is not supported by mascri: Docker makes no pod-level cgroup it could resize (each container has its own; ' +
@@ -166,19 +165,13 @@ export class StatsService {
     );
   }
 
-  /** Running mascri sandboxes and containers: one `docker ps` and one `docker inspect`. */
-  private async listRunning(): Promise<{ sandboxes: SandboxRecord[]; containers: ContainerRecord[] }> {
-    const all = await this.ctx.docker.containers.listRunning([LABEL_TYPE]);
-    const sandboxes: SandboxRecord[] = [];
-    for (const inspect of all) {
-      const meta = decodeSandboxLabels(inspect.Config.Labels);
-      if (meta) sandboxes.push({ inspect, meta });
-    }
-    const containers = decodeContainers(all);
-    const live = all.map((inspect) => inspect.Id);
+  /** Running mascri sandboxes and containers, from the store (no docker call). */
+  private listRunning(): { sandboxes: SandboxRecord[]; containers: ContainerRecord[] } {
+    const running = this.ctx.store.all().filter((inspect) => inspect.State.Running);
+    const live = running.map((inspect) => inspect.Id);
     this.sampler.retain(live);
     this.layers.retain(live);
-    return { sandboxes, containers };
+    return splitRecords(running);
   }
 
   private async containerFigures(record: ContainerRecord): Promise<ContainerFigures> {
@@ -266,15 +259,6 @@ export class StatsService {
       usage: { timestamp: this.now().toString(), fsId: { mountpoint: layerMountpoint(upperDir) }, usedBytes: uint64(disk.bytes), inodesUsed: uint64(disk.inodes) },
     };
   }
-}
-
-function decodeContainers(all: DockerContainerInspect[]): ContainerRecord[] {
-  const out: ContainerRecord[] = [];
-  for (const inspect of all) {
-    const meta = decodeContainerLabels(inspect.Config.Labels);
-    if (meta) out.push({ inspect, meta });
-  }
-  return out;
 }
 
 function startedAt(inspect: DockerContainerInspect): bigint | undefined {

@@ -112,7 +112,7 @@ export class StreamingService {
     const ports = request.port ?? [];
     for (const port of ports) if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidArgument(`port ${port} is not a TCP port (1-65535)`);
     return doing(`preparing port forwarding to pod sandbox "${request.podSandboxId}"`, async () => {
-      const sandbox = await findSandbox(this.ctx.docker, request.podSandboxId);
+      const sandbox = await findSandbox(this.ctx.store, request.podSandboxId);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${request.podSandboxId}"`);
       if (!sandbox.inspect.State.Running) throw failedPrecondition(`pod sandbox "${sandbox.inspect.Id}" is not ready (its pause container is ${sandbox.inspect.State.Status})`);
       const token = this.issue({ kind: 'portforward', podSandboxId: sandbox.inspect.Id, ports: [...ports] });
@@ -134,7 +134,7 @@ export class StreamingService {
   }
 
   private async runningContainerId(id: string): Promise<string> {
-    const container = await findContainer(this.ctx.docker, id);
+    const container = await findContainer(this.ctx.store, id);
     if (!container) throw notFound(`no container with ID "${id}"`);
     if (!container.inspect.State.Running) throw failedPrecondition(`container "${container.inspect.Id}" is not running (it is ${container.inspect.State.Status})`);
     return container.inspect.Id;
@@ -238,7 +238,7 @@ export class StreamingService {
 
   /** The sandbox's current pause PID, looked up when the client connects. */
   private async portForwardTarget(pending: { podSandboxId: string; ports: number[] }): Promise<PortForwardTarget> {
-    const sandbox = await findSandbox(this.ctx.docker, pending.podSandboxId);
+    const sandbox = await findSandbox(this.ctx.store, pending.podSandboxId);
     const pid = sandbox?.inspect.State.Pid ?? 0;
     if (!sandbox || !sandbox.inspect.State.Running || pid <= 0) throw new Error(`pod sandbox "${pending.podSandboxId}" is not running`);
     return { podSandboxId: pending.podSandboxId, pid, ports: pending.ports };
