@@ -8,7 +8,7 @@
 #   localhost:5000/httpd:latest     busybox httpd serving a page on port 80
 # Idempotent: images already built with this script's version are not rebuilt.
 set -euo pipefail
-VERSION=3
+VERSION=4
 REG=localhost:5000
 log() { printf '[images] %s\n' "$*"; }
 busybox=/bin/busybox
@@ -29,8 +29,9 @@ make_rootfs() { # a minimal busybox userland in $1
   mkdir -p "$dir"/{bin,etc,tmp,root,www,proc,sys,dev,var/log}
   chmod 1777 "$dir/tmp"
   cp "$busybox" "$dir/bin/busybox"
+  # Hard links, as in the busybox image on Docker Hub: masking or replacing one applet leaves the others working.
   for applet in $("$busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$dir/bin/$applet"
+    [ "$applet" = busybox ] || ln -f "$dir/bin/busybox" "$dir/bin/$applet"
   done
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\nuser1000:x:1000:1000:user:/tmp:/bin/sh\n' >"$dir/etc/passwd"
   printf 'root:x:0:\nnobody:x:65534:\nuser1000:x:1000:\n' >"$dir/etc/group"

@@ -267,3 +267,35 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await sleep(100);
   }
 }
+
+/** The pods and containers a suite makes through gRPC; cleanup() removes them and their directories. */
+export class TestPods {
+  /** Docker IDs to remove (sandboxes and containers). */
+  readonly created: string[] = [];
+  /** Directories to delete (log directories, host paths made for mounts). */
+  readonly dirs: string[] = [];
+
+  constructor(private readonly server: () => MascriServer) {}
+
+  /** RunPodSandbox with sandboxConfig(name, extra). */
+  async pod(name: string, extra: Record<string, unknown> = {}): Promise<{ id: string; config: Record<string, unknown> }> {
+    const config = sandboxConfig(name, extra);
+    this.dirs.push(config.logDirectory as string);
+    const { podSandboxId } = await this.server().client.callRuntime('RunPodSandbox', { config });
+    this.created.push(podSandboxId);
+    return { id: podSandboxId, config };
+  }
+
+  /** CreateContainer in a pod made by pod(); `start` also starts it. */
+  async container(podId: string, podConfig: Record<string, unknown>, config: Record<string, unknown>, start = false): Promise<string> {
+    const { containerId } = await this.server().client.callRuntime('CreateContainer', { podSandboxId: podId, config, sandboxConfig: podConfig });
+    this.created.push(containerId);
+    if (start) await this.server().client.callRuntime('StartContainer', { containerId });
+    return containerId;
+  }
+
+  async cleanup(): Promise<void> {
+    await removeContainers(this.created);
+    for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}

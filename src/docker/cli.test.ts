@@ -211,3 +211,30 @@ describe('runDockerProcess', () => {
     assert.equal(error.kind, 'unavailable');
   });
 });
+
+describe('runWithHostConfig', () => {
+  test('an engine the relay cannot reach (ssh, TLS) is FAILED_PRECONDITION before any create is sent', async () => {
+    const marker = join(dir, 'created-over-ssh');
+    const ssh = script('docker-ssh', `case "$1" in context) echo '{"Endpoints":{"docker":{"Host":"ssh://user@host"}},"TLSMaterial":{}}';; *) touch ${marker};; esac`);
+    await assert.rejects(new DockerCli(ssh).runWithHostConfig(['create', 'img'], { MaskedPaths: ['/bin/ls'] }), (error: { code: number; message: string }) => {
+      assert.equal(error.code, status.FAILED_PRECONDITION);
+      assert.match(error.message, /ssh:\/\/user@host/);
+      return true;
+    });
+    assert.ok(!existsSync(marker), 'docker create never ran');
+
+    const tls = script('docker-tls', `case "$1" in context) echo '{"Endpoints":{"docker":{"Host":"tcp://10.0.0.1:2376"}},"TLSMaterial":{"docker":["ca.pem"]}}';; *) touch ${marker};; esac`);
+    await assert.rejects(new DockerCli(tls).runWithHostConfig(['create', 'img'], { ReadonlyPaths: ['/tmp'] }), /tcp:\/\/10\.0\.0\.1:2376 with TLS/);
+    assert.ok(!existsSync(marker));
+  });
+
+  test('the CLI runs with DOCKER_HOST at the relay; a call that sends no create request is an error', async () => {
+    const engine = join(dir, 'engine.sock');
+    const fake = script('docker-relay', `case "$1" in context) echo '{"Endpoints":{"docker":{"Host":"unix://${engine}"}}}';; *) echo "host=$DOCKER_HOST context=$DOCKER_CONTEXT";; esac`);
+    await assert.rejects(new DockerCli(fake).runWithHostConfig(['create', 'img'], { MaskedPaths: ['/bin/ls'] }), (error: DockerError) => {
+      assert.equal(error.kind, 'internal');
+      assert.match(error.message, /sent no create request .* MaskedPaths were not applied/);
+      return true;
+    });
+  });
+});

@@ -1,5 +1,7 @@
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../common/logger.js';
+import { failedPrecondition } from '../common/errors.js';
+import { type EngineEndpoint, type HostConfigExtras, parseEngineHost, withCreateRelay } from './create-relay.js';
 import { DockerError, classifyDockerFailure, dockerMessage } from './errors.js';
 
 export interface DockerRunOptions {
@@ -29,6 +31,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
  */
 export class DockerCli {
   private observers: DockerCallObserver[] = [];
+  private endpoint?: Promise<{ endpoint: EngineEndpoint; host: string }>;
 
   constructor(
     readonly binary: string = 'docker',
@@ -86,6 +89,52 @@ export class DockerCli {
     }
   }
 
+  /**
+   * Runs `docker ...args` (a create) with `extras` added to the HostConfig of the request the CLI
+   * sends, through a private relay to the engine (create-relay.ts): the CLI has no flags for them.
+   */
+  async runWithHostConfig(args: readonly string[], extras: HostConfigExtras, options: DockerRunOptions = {}): Promise<DockerResult> {
+    const { endpoint, host } = await this.engineEndpoint();
+    let relayHost = '';
+    try {
+      const { result, patched } = await withCreateRelay(endpoint, extras, (dockerHost) => {
+        relayHost = dockerHost;
+        return this.run(args, { ...options, env: { ...options.env, DOCKER_HOST: dockerHost, DOCKER_CONTEXT: '' } });
+      });
+      if (patched === 0) throw new DockerError('internal', `docker ${args[0]} sent no create request through mascri's relay, so ${Object.keys(extras).join(' and ')} were not applied`, args);
+      return result;
+    } catch (error) {
+      // Name the engine, not the relay's temporary socket, in what the caller reads.
+      if (error instanceof DockerError && relayHost) {
+        const relayPath = relayHost.slice('unix://'.length);
+        const message =
+          error.kind === 'unavailable'
+            ? `Cannot connect to the Docker daemon at ${host}. Is the docker daemon running?`
+            : error.message.replaceAll(relayHost, host).replaceAll(encodeURIComponent(relayPath), host).replaceAll(relayPath, host);
+        throw new DockerError(error.kind, message, error.args, error.stdout);
+      }
+      throw error;
+    }
+  }
+
+  /** Where the CLI's engine listens (its current context, or DOCKER_HOST), resolved once. */
+  private engineEndpoint(): Promise<{ endpoint: EngineEndpoint; host: string }> {
+    this.endpoint ??= (async () => {
+      const context = await this.runJson<DockerContextInspect>(['context', 'inspect', '--format', '{{json .}}'], { timeoutMs: 10_000 });
+      const host = context.Endpoints?.docker?.Host ?? '';
+      const tls = Boolean(process.env.DOCKER_TLS_VERIFY) || Object.keys(context.TLSMaterial ?? {}).length > 0;
+      const endpoint = tls ? undefined : parseEngineHost(host);
+      if (!endpoint) {
+        throw failedPrecondition(
+          `masked and read-only paths are added to Docker's create request by a relay that reaches unix:// and plain tcp:// engines; this engine is at ${host || 'an unknown address'}${tls ? ' with TLS' : ''}. Reach Docker over its unix socket, or leave masked_paths and readonly_paths empty for Docker's defaults`,
+        );
+      }
+      return { endpoint, host };
+    })();
+    this.endpoint.catch(() => (this.endpoint = undefined));
+    return this.endpoint;
+  }
+
   /** Runs a docker command whose output is one JSON document per line (`--format '{{json .}}'`). */
   async runJsonLines<T>(args: readonly string[], options?: DockerRunOptions): Promise<T[]> {
     const { stdout } = await this.run(args, options);
@@ -101,6 +150,12 @@ export class DockerCli {
       throw new DockerError('internal', `docker ${args.join(' ')} printed output that is not JSON: ${stdout.slice(0, 200)}`, args);
     }
   }
+}
+
+/** The part of `docker context inspect` the relay needs. */
+interface DockerContextInspect {
+  Endpoints?: { docker?: { Host?: string } };
+  TLSMaterial?: Record<string, unknown> | null;
 }
 
 /** Parses one JSON value per non-empty line. */

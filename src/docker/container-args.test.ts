@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerConfig__Output } from '../cri/generated/runtime/v1/ContainerConfig.js';
 import { describeHost } from '../server/host.js';
-import { containerCreatePlan } from './container-args.js';
+import { DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, containerCreatePlan, systemPaths } from './container-args.js';
 
 const info = { ServerVersion: '20.10.24', SecurityOptions: ['name=seccomp,profile=default'] };
 const restricted = describeHost({ capBnd: '000001fffeffffff', oomScoreAdj: 0, info });
@@ -43,4 +43,20 @@ test('no seccomp profile is unconfined, as the CRI defines it; RuntimeDefault ke
   const runtimeDefault = plan({ seccomp: { profileType: 'RuntimeDefault', localhostRef: '' } }).args.join(' ');
   assert.ok(!runtimeDefault.includes('seccomp='));
   assert.ok(!plan({ seccompProfilePath: 'runtime/default' }).args.join(' ').includes('seccomp='));
+});
+
+test('masked and read-only paths: Docker\'s defaults need nothing; other lists go to HostConfig as given', () => {
+  assert.equal(systemPaths([], []), undefined);
+  assert.equal(systemPaths([...DOCKER_MASKED_PATHS].reverse(), DOCKER_READONLY_PATHS), undefined, 'the same set in another order is the default');
+  const kubelet = [...DOCKER_MASKED_PATHS, '/sys/devices/virtual/powercap'];
+  assert.deepEqual(systemPaths(kubelet, DOCKER_READONLY_PATHS), { MaskedPaths: kubelet });
+  assert.deepEqual(systemPaths(['/bin/ls'], []), { MaskedPaths: ['/bin/ls'] }, 'an empty list keeps Docker\'s default for that list');
+  assert.deepEqual(systemPaths([], ['/tmp']), { ReadonlyPaths: ['/tmp'] });
+  assert.throws(() => systemPaths(['proc/kcore'], []), /masked_paths\[0\] "proc\/kcore" must be an absolute path/);
+  assert.throws(() => systemPaths([], ['/ok', 'tmp']), /readonly_paths\[1\]/);
+
+  const custom = { maskedPaths: ['/bin/ls'], readonlyPaths: ['/tmp'] };
+  assert.deepEqual(plan(custom).hostConfig, { MaskedPaths: ['/bin/ls'], ReadonlyPaths: ['/tmp'] });
+  assert.equal(plan({ ...custom, privileged: true }, full).hostConfig, undefined, 'privileged containers get neither list, as with Docker');
+  assert.equal(plan({}).hostConfig, undefined);
 });

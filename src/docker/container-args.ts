@@ -3,6 +3,7 @@ import type { ContainerConfig__Output } from '../cri/generated/runtime/v1/Contai
 import type { LinuxContainerResources__Output } from '../cri/generated/runtime/v1/LinuxContainerResources.js';
 import type { NamespaceOption__Output } from '../cri/generated/runtime/v1/NamespaceOption.js';
 import type { HostCapabilities } from '../server/host.js';
+import type { HostConfigExtras } from './create-relay.js';
 import { labelArgs } from './labels.js';
 import { apparmorArgs, privilegedSubstitute, seccompArgs } from './sandbox-args.js';
 
@@ -10,6 +11,8 @@ import { apparmorArgs, privilegedSubstitute, seccompArgs } from './sandbox-args.
 export interface ContainerCreatePlan {
   /** Arguments after `docker create`. */
   args: string[];
+  /** HostConfig fields the CLI has no flag for (masked and read-only paths), added to its create request. */
+  hostConfig?: HostConfigExtras;
   warnings: string[];
 }
 
@@ -43,6 +46,7 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
   const args: string[] = ['--name', input.name, '--restart', 'no', '--network', `container:${input.sandboxId}`];
   const warnings: string[] = [];
   const security = config.linux?.securityContext;
+  let hostConfig: HostConfigExtras | undefined;
 
   // Namespaces: the container's own options, else the sandbox's.
   const ns = security?.namespaceOptions ?? input.sandboxNamespaces;
@@ -126,7 +130,7 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
       args.push(...seccompArgs(security.seccomp, security.seccompProfilePath, host, 'linux.security_context'));
       const legacyApparmor = !security.apparmor && security.apparmorProfile ? legacyApparmorProfile(security.apparmorProfile) : security.apparmor;
       args.push(...apparmorArgs(legacyApparmor, host, 'linux.security_context'));
-      args.push(...systemPathArgs(security.maskedPaths ?? [], security.readonlyPaths ?? [], warnings));
+      hostConfig = systemPaths(security.maskedPaths ?? [], security.readonlyPaths ?? []);
     }
     const selinux = security.selinuxOptions;
     if (selinux && (selinux.user || selinux.role || selinux.type || selinux.level)) {
@@ -145,7 +149,7 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
   args.push(...labelArgs(input.labels));
   args.push(input.image);
   args.push(...entrypointRest, ...(config.args ?? []));
-  return { args, warnings };
+  return { args, hostConfig, warnings };
 }
 
 /** Docker flags for CRI Linux resources; also used by UpdateContainerResources. */
@@ -204,14 +208,25 @@ function legacyApparmorProfile(profile: string): { profileType: 'RuntimeDefault'
 }
 
 /**
- * Docker's CLI can keep its default masked/read-only /proc and /sys paths or drop them all
- * (systempaths=unconfined, what the kubelet asks with empty lists for procMount: Unmasked).
+ * Masked and read-only paths as Docker's HostConfig takes them, or undefined when Docker's defaults
+ * are what was asked. An empty list keeps Docker's default for that list (as containerd and cri-dockerd
+ * do: the CRI cannot tell an empty list from an absent one); a privileged container gets neither.
  */
-function systemPathArgs(masked: string[], readonly: string[], warnings: string[]): string[] {
-  if (masked.length === 0 && readonly.length === 0) return [];
-  const extra = [...masked.filter((p) => !DOCKER_MASKED_PATHS.includes(p)), ...readonly.filter((p) => !DOCKER_READONLY_PATHS.includes(p))];
-  if (extra.length > 0) warnings.push(`masked/readonly paths beyond Docker's defaults are not applied: ${extra.join(', ')}`);
-  return [];
+export function systemPaths(masked: readonly string[], readonly: readonly string[]): HostConfigExtras | undefined {
+  const extras: HostConfigExtras = {};
+  for (const [field, paths] of [['masked_paths', masked], ['readonly_paths', readonly]] as const) {
+    for (const [i, path] of paths.entries()) {
+      if (!path.startsWith('/') || path.includes('\0')) throw invalidArgument(`linux.security_context.${field}[${i}] "${path}" must be an absolute path`);
+    }
+  }
+  if (masked.length > 0 && !sameSet(masked, DOCKER_MASKED_PATHS)) extras.MaskedPaths = [...masked];
+  if (readonly.length > 0 && !sameSet(readonly, DOCKER_READONLY_PATHS)) extras.ReadonlyPaths = [...readonly];
+  return Object.keys(extras).length > 0 ? extras : undefined;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(a);
+  return left.size === new Set(b).size && b.every((item) => left.has(item));
 }
 
 function bytesToString(value: Buffer | string | Uint8Array | undefined): string {

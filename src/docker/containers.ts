@@ -1,4 +1,5 @@
 import type { DockerCli } from './cli.js';
+import type { HostConfigExtras } from './create-relay.js';
 import { DockerError, type DockerErrorKind } from './errors.js';
 import { parseJsonLines } from './cli.js';
 import type { DockerContainerInspect } from './types.js';
@@ -13,9 +14,11 @@ export class DockerContainers {
     return lastLine(stdout);
   }
 
-  /** `docker create ...args`; answers the new container ID. */
-  async create(args: readonly string[], timeoutMs = 60_000): Promise<string> {
-    const { stdout } = await this.docker.run(['create', ...args], { timeoutMs });
+  /** `docker create ...args`, with HostConfig fields the CLI has no flag for when given; answers the new container ID. */
+  async create(args: readonly string[], extras?: HostConfigExtras, timeoutMs = 60_000): Promise<string> {
+    const { stdout } = extras
+      ? await this.docker.runWithHostConfig(['create', ...args], extras, { timeoutMs })
+      : await this.docker.run(['create', ...args], { timeoutMs });
     return lastLine(stdout);
   }
 

@@ -86,6 +86,8 @@ export interface DockerContainerInspect {
     CpusetMems?: string;
     OomScoreAdj?: number;
     PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | null;
+    MaskedPaths?: string[] | null;
+    ReadonlyPaths?: string[] | null;
     [key: string]: unknown;
   };
   NetworkSettings: {

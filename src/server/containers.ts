@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../common/errors.js';
+import { alreadyExists, failedPrecondition, internal, invalidArgument, notFound } from '../common/errors.js';
 import type { Container } from '../cri/generated/runtime/v1/Container.js';
 import type { ContainerConfig__Output } from '../cri/generated/runtime/v1/ContainerConfig.js';
 import type { ContainerStatus } from '../cri/generated/runtime/v1/ContainerStatus.js';
@@ -16,6 +16,8 @@ import type { ReopenContainerLogRequest__Output } from '../cri/generated/runtime
 import type { StartContainerRequest__Output } from '../cri/generated/runtime/v1/StartContainerRequest.js';
 import type { StopContainerRequest__Output } from '../cri/generated/runtime/v1/StopContainerRequest.js';
 import { containerCreatePlan } from '../docker/container-args.js';
+import type { HostConfigExtras } from '../docker/create-relay.js';
+import type { DockerContainerInspect } from '../docker/types.js';
 import { containerState, dockerTimeToNanos, exitReason } from '../docker/convert.js';
 import { DockerError } from '../docker/errors.js';
 import { containerLabels, isReservedLabel } from '../docker/labels.js';
@@ -82,8 +84,9 @@ export class ContainerService {
       if (logPath) await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
       try {
         // --pull never: the CRI pulls first; an absent image is the caller's NOT_FOUND, not a surprise pull.
-        const containerId = await this.ctx.docker.containers.create(['--pull', 'never', ...plan.args]);
-        await this.ctx.store.refresh(containerId);
+        const containerId = await this.ctx.docker.containers.create(['--pull', 'never', ...plan.args], plan.hostConfig);
+        const created = await this.ctx.store.refresh(containerId);
+        if (plan.hostConfig) checkSystemPaths(created, plan.hostConfig);
         return { containerId };
       } catch (error) {
         if (error instanceof DockerError && error.kind === 'not-found' && /No such image/i.test(error.message)) {
@@ -262,6 +265,17 @@ function storedConfig(config: ContainerConfig__Output): Partial<ContainerConfig_
   // Env values are secrets often enough; they live in Docker's own config, not again in a label.
   const { labels: _labels, annotations: _annotations, envs: _envs, ...rest } = config;
   return rest;
+}
+
+/** Fails (and so rolls the container back) unless Docker kept the masked and read-only paths that were asked. */
+function checkSystemPaths(created: DockerContainerInspect | undefined, asked: HostConfigExtras): void {
+  for (const key of ['MaskedPaths', 'ReadonlyPaths'] as const) {
+    const want = asked[key];
+    const got = created?.HostConfig[key] ?? [];
+    if (want && (want.length !== got.length || want.some((path, i) => got[i] !== path))) {
+      throw internal(`Docker did not keep the ${key} asked (${want.join(', ')}); it has ${got.join(', ') || 'none'}. The container was not created`);
+    }
+  }
 }
 
 function requireId(id: string | undefined, field: string): string {

@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BUSYBOX, HTTPD, MascriServer, docker, dockerInspect, removeContainers, sandboxConfig, shellContainer, waitFor } from '../helpers.js';
+import { BUSYBOX, HTTPD, MascriServer, TestPods, docker, dockerInspect, sandboxConfig, shellContainer, waitFor } from '../helpers.js';
 
 describe('containers over gRPC', () => {
   let server: MascriServer;
-  const created: string[] = [];
-  const dirs: string[] = [];
+  const pods = new TestPods(() => server);
+  const { dirs } = pods;
+  const pod = pods.pod.bind(pods);
+  const create = (podId: string, podConfig: Record<string, unknown>, config: Record<string, unknown>) => pods.container(podId, podConfig, config);
 
   before(async () => {
     server = await MascriServer.start();
@@ -19,24 +21,9 @@ describe('containers over gRPC', () => {
     await server.client.callImage('PullImage', { image: { image: HTTPD } });
   });
   after(async () => {
-    await removeContainers(created);
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await pods.cleanup();
     await server.stop();
   });
-
-  async function pod(name: string, extra: Record<string, unknown> = {}): Promise<{ id: string; config: Record<string, unknown> }> {
-    const config = sandboxConfig(name, extra);
-    dirs.push(config.logDirectory as string);
-    const { podSandboxId } = await server.client.callRuntime('RunPodSandbox', { config });
-    created.push(podSandboxId);
-    return { id: podSandboxId, config };
-  }
-
-  async function create(podId: string, podConfig: Record<string, unknown>, config: Record<string, unknown>): Promise<string> {
-    const { containerId } = await server.client.callRuntime('CreateContainer', { podSandboxId: podId, config, sandboxConfig: podConfig });
-    created.push(containerId);
-    return containerId;
-  }
 
   async function runToExit(podId: string, podConfig: Record<string, unknown>, config: Record<string, unknown>) {
     const id = await create(podId, podConfig, config);

@@ -1,9 +1,9 @@
 /** Stats and resource updates end to end: figures read from the real cgroups, `docker update`, and the stats/statsp/update commands. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BUSYBOX, MascriServer, dockerInspect, removeContainers, sandboxConfig, shellContainer, sleep, waitFor } from '../helpers.js';
+import { BUSYBOX, MascriServer, TestPods, dockerInspect, shellContainer, sleep, waitFor } from '../helpers.js';
 
 const CPU_LOOP = 'while :; do :; done';
 const MiB = 1024 * 1024;
@@ -24,33 +24,18 @@ function cgroupFile(pid: number, controller: string, v1: string, v2: string): st
 
 describe('stats and resource updates', () => {
   let server: MascriServer;
-  const created: string[] = [];
-  const dirs: string[] = [];
+  const pods = new TestPods(() => server);
+  const pod = pods.pod.bind(pods);
+  const run = (podId: string, podConfig: Record<string, unknown>, config: Record<string, unknown>, start = true) => pods.container(podId, podConfig, config, start);
 
   before(async () => {
     server = await MascriServer.start();
     await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
   });
   after(async () => {
-    await removeContainers(created);
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await pods.cleanup();
     await server.stop();
   });
-
-  async function pod(name: string, extra: Record<string, unknown> = {}): Promise<{ id: string; config: Record<string, unknown> }> {
-    const config = sandboxConfig(name, extra);
-    dirs.push(config.logDirectory as string);
-    const { podSandboxId } = await server.client.callRuntime('RunPodSandbox', { config });
-    created.push(podSandboxId);
-    return { id: podSandboxId, config };
-  }
-
-  async function run(podId: string, podConfig: Record<string, unknown>, config: Record<string, unknown>, start = true): Promise<string> {
-    const { containerId } = await server.client.callRuntime('CreateContainer', { podSandboxId: podId, config, sandboxConfig: podConfig });
-    created.push(containerId);
-    if (start) await server.client.callRuntime('StartContainer', { containerId });
-    return containerId;
-  }
 
   /** Removes a pod and its containers: busy loops must not slow the tests after them. */
   async function removePod(id: string): Promise<void> {

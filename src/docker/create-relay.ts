@@ -1,0 +1,107 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * HostConfig fields that `docker create` has no flag for (MaskedPaths, ReadonlyPaths).
+ * The CLI still builds and sends the request; a relay between it and the engine adds these
+ * fields to the create request's body, and passes everything else through unchanged.
+ */
+export interface HostConfigExtras {
+  MaskedPaths?: string[];
+  ReadonlyPaths?: string[];
+}
+
+/** Where the engine listens, as a relay can reach it. */
+export type EngineEndpoint = { kind: 'unix'; socketPath: string } | { kind: 'tcp'; host: string; port: number };
+
+/** `unix:///var/run/docker.sock` or `tcp://host:port` -> an endpoint; anything else (ssh://, npipe://) -> undefined. */
+export function parseEngineHost(host: string): EngineEndpoint | undefined {
+  if (host.startsWith('unix://')) {
+    const socketPath = host.slice('unix://'.length);
+    return socketPath.startsWith('/') ? { kind: 'unix', socketPath } : undefined;
+  }
+  const tcp = /^(?:tcp|http):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(host);
+  if (tcp) return { kind: 'tcp', host: tcp[1]!.replace(/^\[|\]$/g, ''), port: tcp[2] ? Number(tcp[2]) : 2375 };
+  return undefined;
+}
+
+/** True for the engine API's create-container request (`POST /v1.41/containers/create?name=...`). */
+export function isCreateRequest(method: string | undefined, url: string | undefined): boolean {
+  return method === 'POST' && /^(\/v[0-9.]+)?\/containers\/create(\?|$)/.test(url ?? '');
+}
+
+/** The create request body with `extras` set in its HostConfig (pure; throws when the body is not a JSON object). */
+export function patchCreateBody(body: Buffer, extras: HostConfigExtras): Buffer {
+  const parsed: unknown = JSON.parse(body.toString('utf8') || '{}');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the create request body is not a JSON object');
+  const request = parsed as { HostConfig?: Record<string, unknown> | null };
+  request.HostConfig = { ...(request.HostConfig ?? {}), ...extras };
+  return Buffer.from(JSON.stringify(request), 'utf8');
+}
+
+/** What one relayed call saw: how many create requests it patched. */
+export interface RelayOutcome<T> {
+  result: T;
+  patched: number;
+}
+
+/**
+ * Runs `fn` with a private relay to the engine: `fn` gets a DOCKER_HOST value to hand the CLI.
+ * The relay listens on a socket in a fresh 0700 directory and lives only as long as `fn`.
+ */
+export async function withCreateRelay<T>(endpoint: EngineEndpoint, extras: HostConfigExtras, fn: (dockerHost: string) => Promise<T>): Promise<RelayOutcome<T>> {
+  const dir = await mkdtemp(join(tmpdir(), 'mascri-create-relay-'));
+  const socketPath = join(dir, 'docker.sock');
+  const agent = new http.Agent({ keepAlive: true });
+  let patched = 0;
+  const target = endpoint.kind === 'unix' ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
+
+  const server = http.createServer((req, res) => {
+    const forward = (body?: Buffer) => {
+      const headers = { ...req.headers };
+      if (body) {
+        headers['content-length'] = String(body.length);
+        delete headers['transfer-encoding'];
+      }
+      const upstream = http.request({ ...target, agent, method: req.method, path: req.url, headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      // The engine could not be reached: drop the connection, so the CLI reports it as it would a daemon that is down.
+      upstream.on('error', () => req.socket.destroy());
+      if (body) upstream.end(body);
+      else req.pipe(upstream);
+    };
+    if (!isCreateRequest(req.method, req.url)) return forward();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      let body: Buffer;
+      try {
+        body = patchCreateBody(Buffer.concat(chunks), extras);
+      } catch (error) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: `mascri could not add masked/readonly paths to the create request: ${(error as Error).message}` }));
+        return;
+      }
+      patched += 1;
+      forward(body);
+    });
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => resolve());
+    });
+    const result = await fn(`unix://${socketPath}`);
+    return { result, patched };
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    agent.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
