@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { status as GrpcCode } from '@grpc/grpc-js';
 import { BUSYBOX, MascriServer, dockerImageId, sleep, uniqueSuffix } from '../helpers.js';
+import bcrypt from 'bcryptjs';
 
 const USER = 'tester';
 const PASSWORD = `pw-${uniqueSuffix()}`;
@@ -23,9 +24,8 @@ describe('a registry that requires authentication', () => {
   const ref = `${REGISTRY}/private/busybox:${uniqueSuffix()}`;
 
   before(async () => {
-    // bcrypt is the only hash docker-registry's htpasswd accepts; Python's crypt makes one.
-    const { stdout: hash } = await execa('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))', PASSWORD]);
-    writeFileSync(join(dir, 'htpasswd'), `${USER}:${hash.trim()}\n`);
+    // bcrypt is the only hash docker-registry's htpasswd accepts.
+    writeFileSync(join(dir, 'htpasswd'), `${USER}:${bcrypt.hashSync(PASSWORD, 8)}\n`);
     mkdirSync(join(dir, 'data'));
     writeFileSync(join(dir, 'config.yml'), [
       'version: 0.1',
