@@ -5,6 +5,7 @@ import { DEFAULT_ENDPOINT } from '../cri/client.js';
 import { createDockerAdapter } from '../docker/adapter.js';
 import { checkHttpAddress, type HttpAddress } from '../server/operator/address.js';
 import { MascriServer } from '../server/server.js';
+import { parseDuration } from './output.js';
 
 export const DEFAULT_POD_INFRA_IMAGE = 'registry.k8s.io/pause:3.10';
 
@@ -15,6 +16,7 @@ interface ServeOptions {
   logLevel: string;
   stateDir: string;
   streamingAddress: string;
+  streamIdleTimeout: string;
   http?: string;
   httpAllowRemote?: boolean;
 }
@@ -30,6 +32,7 @@ export function registerServeCommand(program: Command): void {
     .option('--state-dir <dir>', 'where mascri keeps its own state (container log copy positions)', '/var/lib/mascri')
     .option('--log-level <level>', 'debug|info|warn|error', 'info')
     .option('--streaming-address <host:port>', 'where the exec/attach/port-forward streaming server listens (port 0: a free one)', '127.0.0.1:0')
+    .option('--stream-idle-timeout <duration>', 'close an exec/attach/port-forward connection with no traffic for this long, ending its process (0: never)', '4h')
     .option('--http <host:port>', 'serve /healthz, /metrics and the CRI as JSON over HTTP here (off by default; loopback only unless --http-allow-remote)')
     .option('--http-allow-remote', 'allow --http on an address other machines can reach (it has no authentication)')
     .action(async (options: ServeOptions) => {
@@ -49,6 +52,13 @@ export function registerServeCommand(program: Command): void {
         process.stderr.write('mascri serve: --http-allow-remote has no effect without --http HOST:PORT\n');
         process.exit(2);
       }
+      let streamIdleTimeoutMs: number;
+      try {
+        streamIdleTimeoutMs = parseDuration(options.streamIdleTimeout);
+      } catch (error) {
+        process.stderr.write(`mascri serve: --stream-idle-timeout: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(2);
+      }
       const log = new Logger(options.logLevel);
       let server: MascriServer;
       try {
@@ -58,6 +68,7 @@ export function registerServeCommand(program: Command): void {
           podInfraImage: options.podInfraImage,
           stateDir: options.stateDir,
           streamingAddress: options.streamingAddress,
+          streamIdleTimeoutMs,
           http,
           log,
         });

@@ -39,6 +39,8 @@ export interface StartOptions extends ServerOptions {
   log: Logger;
   /** host:port of the streaming server (Exec, Attach, PortForward); default 127.0.0.1:0. */
   streamingAddress?: string;
+  /** Streaming connections idle this long are closed; 0 never (default 4 h, as the kubelet's). */
+  streamIdleTimeoutMs?: number;
   /** Where the operator endpoint (/healthz, /metrics, CRI as JSON) listens; off when absent. */
   http?: HttpAddress;
 }
@@ -111,7 +113,7 @@ export class MascriServer {
       const exec = new ExecService(ctx);
       const events = new EventService(ctx);
       const stats = new StatsService(ctx);
-      streaming = await StreamingService.start({ address: options.streamingAddress ?? DEFAULT_STREAMING_ADDRESS, ctx });
+      streaming = await StreamingService.start({ address: options.streamingAddress ?? DEFAULT_STREAMING_ADDRESS, ctx, idleTimeoutMs: options.streamIdleTimeoutMs });
       const runtimeStreams: Record<string, StreamHandler> = {
         GetContainerEvents: (call) => events.getContainerEvents(call),
       };

@@ -9,7 +9,7 @@ import { get, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { streamRemoteCommand } from '../../src/cli/streaming-client/remote-command.js';
-import { BIN, BUSYBOX, HTTPD, MascriServer, removeContainers, sandboxConfig, shellContainer, sleep, waitFor } from '../helpers.js';
+import { BIN, BUSYBOX, HTTPD, MascriServer, TestPods, removeContainers, sandboxConfig, shellContainer, sleep, waitFor } from '../helpers.js';
 
 const TRANSPORTS = ['spdy', 'websocket'] as const;
 
@@ -289,3 +289,39 @@ async function startPortForward(endpoint: string, args: string[]): Promise<{ por
     },
   };
 }
+
+describe('streaming idle timeout (--stream-idle-timeout)', () => {
+  let server: MascriServer;
+  const pods = new TestPods(() => server);
+  let sleeper = '';
+
+  before(async () => {
+    server = await MascriServer.start({ extraArgs: ['--stream-idle-timeout', '2s'] });
+    await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
+    const pod = await pods.pod('idle');
+    sleeper = await pods.container(pod.id, pod.config, shellContainer('sleeper', 'sleep 1000'), true);
+  });
+  after(async () => {
+    await pods.cleanup();
+    await server.stop();
+  });
+
+  const processes = async () => (await server.client.callRuntime('ExecSync', { containerId: sleeper, cmd: ['ps'] })).stdout.toString();
+
+  test('a connection silent for longer is closed and its process ended; one with traffic lives on', async () => {
+    const started = Date.now();
+    const silent = execa(process.execPath, [BIN, '-r', server.endpoint, 'exec', sleeper, 'sleep', '4343'], { reject: false, timeout: 60_000 });
+    const chatty = execa(process.execPath, [BIN, '-r', server.endpoint, 'exec', sleeper, 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do echo tick $i; sleep 0.5; done'], { reject: false, timeout: 60_000 });
+    await waitFor('the silent exec to start', async () => ((await processes()).includes('sleep 4343') ? true : undefined));
+    const silentResult = await silent;
+    assert.notEqual(silentResult.exitCode, 0, 'the client sees its connection end');
+    assert.match(String(silentResult.stderr), /closed before the command's exit status arrived/);
+    assert.ok(Date.now() - started >= 2000, 'not before the idle timeout');
+    assert.ok(Date.now() - started < 30_000, 'well before the command would have ended');
+    await waitFor('the silent process to be ended', async () => (!(await processes()).includes('sleep 4343') ? true : undefined));
+    const chattyResult = await chatty;
+    assert.equal(chattyResult.exitCode, 0, String(chattyResult.stderr));
+    assert.equal(String(chattyResult.stdout).trim().split('\n').length, 8, 'every line of the 4 s command arrived');
+    assert.match(server.logs, /streaming connection closed after being idle/);
+  });
+});

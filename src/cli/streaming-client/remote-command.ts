@@ -23,6 +23,10 @@ export interface RemoteCommandOptions {
 /** Runs a remote command (exec or attach) at a streaming URL; resolves with its exit code. */
 export async function streamRemoteCommand(options: RemoteCommandOptions): Promise<number> {
   const errorBytes = options.transport === 'spdy' ? await overSpdy(options) : await overWebSocket(options);
+  // v4 and v5 servers always end with a status, success included: none means the connection was cut.
+  if (/^v[45]\./.test(errorBytes.protocol) && errorBytes.bytes.length === 0) {
+    throw new Error('the streaming connection closed before the command\'s exit status arrived (the server went away, or closed the connection as idle)');
+  }
   const outcome = decodeStatus(errorBytes.bytes, errorBytes.protocol);
   if (outcome.error) throw outcome.error;
   return outcome.exitCode ?? 0;

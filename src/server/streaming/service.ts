@@ -19,6 +19,8 @@ import { SpdyConnection } from './spdy/connection.js';
 import { TokenCache } from './tokens.js';
 
 export const DEFAULT_STREAMING_ADDRESS = '127.0.0.1:0';
+/** A streaming connection with no traffic either way for this long is closed (the kubelet's default). */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 4 * 60 * 60 * 1000;
 
 type PendingRequest = { kind: 'exec' | 'attach'; target: RemoteCommandTarget } | { kind: 'portforward'; podSandboxId: string; ports: number[] };
 
@@ -26,6 +28,8 @@ export interface StreamingServiceOptions {
   /** host:port to listen on; port 0 picks a free one. Loopback unless told otherwise. */
   address: string;
   ctx: ServerContext;
+  /** Milliseconds without traffic after which a connection is closed (its process is then ended); 0 never. */
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -54,6 +58,7 @@ export class StreamingService {
     private readonly server: Server,
     /** Base URL of the streaming server, e.g. http://127.0.0.1:41234. */
     readonly url: string,
+    private readonly idleTimeoutMs: number,
   ) {}
 
   /** Starts listening on `options.address` (e.g. '127.0.0.1:0'). */
@@ -66,10 +71,11 @@ export class StreamingService {
     });
     const address = server.address() as AddressInfo;
     const urlHost = address.address.includes(':') ? `[${address.address}]` : address.address;
-    const service = new StreamingService(options.ctx, server, `http://${urlHost}:${address.port}`);
+    const service = new StreamingService(options.ctx, server, `http://${urlHost}:${address.port}`, options.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS);
     server.on('connection', (socket) => {
       service.sockets.add(socket);
       socket.on('close', () => service.sockets.delete(socket));
+      service.closeWhenIdle(socket);
     });
     server.on('request', (req, res) => service.handleRequest(req, res));
     server.on('upgrade', (req, socket, head) => service.handleUpgrade(req, socket, head));
@@ -157,8 +163,18 @@ export class StreamingService {
     res.writeHead(400, { 'Content-Type': 'text/plain' }).end('this URL needs a SPDY/3.1 or WebSocket upgrade\n');
   }
 
+  /** Closes `socket` after idleTimeoutMs without traffic either way (set again after an upgrade, which may clear it). */
+  private closeWhenIdle(socket: Duplex): void {
+    if (this.idleTimeoutMs <= 0 || !('setTimeout' in socket)) return;
+    (socket as Socket).setTimeout(this.idleTimeoutMs, () => {
+      this.ctx.log.info('streaming connection closed after being idle', { idleMs: this.idleTimeoutMs });
+      socket.destroy();
+    });
+  }
+
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
+    this.closeWhenIdle(socket);
     const pending = this.take(req.url);
     if (!pending) return rejectUpgrade(socket, 404, 'Not Found', '404 page not found\n');
     const upgrade = (req.headers.upgrade ?? '').toLowerCase();
