@@ -28,10 +28,18 @@ describe('containers over gRPC', () => {
   async function runToExit(podId: string, podConfig: Record<string, unknown>, config: Record<string, unknown>) {
     const id = await create(podId, podConfig, config);
     await server.client.callRuntime('StartContainer', { containerId: id });
-    return waitFor(`container ${config.metadata} to exit`, async () => {
-      const { status } = await server.client.callRuntime('ContainerStatus', { containerId: id });
-      return status!.state === 'CONTAINER_EXITED' ? status! : undefined;
-    }, 30_000);
+    let last = '';
+    try {
+      return await waitFor(`container ${(config.metadata as { name: string }).name} to exit`, async () => {
+        const { status } = await server.client.callRuntime('ContainerStatus', { containerId: id });
+        last = status!.state;
+        return status!.state === 'CONTAINER_EXITED' ? status! : undefined;
+      }, 30_000);
+    } catch (error) {
+      // Say whether Docker saw the exit and mascri did not, or the container really ran on.
+      const state = (await dockerInspect(id))?.State;
+      throw new Error(`${(error as Error).message}: mascri says ${last}, Docker says ${JSON.stringify(state)}`);
+    }
   }
 
   test('create, start, status, list, stop and remove one container', async () => {
