@@ -6,9 +6,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { get, request } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { Duplex } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { streamRemoteCommand } from '../../src/cli/streaming-client/remote-command.js';
+import { SpdyConnection } from '../../src/server/streaming/spdy/connection.js';
 import { BIN, BUSYBOX, HTTPD, MascriServer, TestPods, removeContainers, sandboxConfig, shellContainer, sleep, waitFor } from '../helpers.js';
 
 const TRANSPORTS = ['spdy', 'websocket'] as const;
@@ -171,11 +174,30 @@ describe('streaming: exec, attach, port-forward', () => {
       });
     }
 
-    test('client-go\'s SPDY-over-WebSocket tunnel (SPDY/3.1+portforward.k8s.io) is accepted', async () => {
+    test('client-go\'s SPDY-over-WebSocket tunnel (SPDY/3.1+portforward.k8s.io) carries a forwarded connection', async () => {
       const { url } = await server.client.callRuntime('PortForward', { podSandboxId: podId, port: [80] });
       const answer = await upgrade(url, 'websocket', 'SPDY/3.1+portforward.k8s.io');
       assert.equal(answer.status, 101);
       assert.equal(answer.protocol, 'SPDY/3.1+portforward.k8s.io');
+
+      // As client-go does it: SPDY frames inside binary WebSocket messages, then an error and a data stream per connection.
+      const { url: fresh } = await server.client.callRuntime('PortForward', { podSandboxId: podId, port: [80] });
+      const connection = new SpdyConnection(await webSocketTunnel(fresh, 'SPDY/3.1+portforward.k8s.io'), 'client');
+      try {
+        const error = await connection.createStream({ streamtype: 'error', port: '80', requestid: '0' });
+        error.end();
+        const data = await connection.createStream({ streamtype: 'data', port: '80', requestid: '0' });
+        const chunks: Buffer[] = [];
+        data.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const ended = new Promise((resolve) => data.once('end', resolve).once('close', resolve));
+        data.end('GET / HTTP/1.0\r\nHost: pod\r\n\r\n');
+        await ended;
+        const response = Buffer.concat(chunks).toString();
+        assert.match(response, /^HTTP\/1\.[01] 200/);
+        assert.match(response, /hello from mascri httpd/);
+      } finally {
+        await connection.close();
+      }
     });
 
     test('a fixed local port, as in mascri port-forward POD 18080:80', async () => {
@@ -221,6 +243,81 @@ describe('streaming: exec, attach, port-forward', () => {
     assert.equal(await execSync(sleeper, ['sh', '-c', 'test -e /tmp/expired-token-ran && echo ran || echo not run']), 'not run\n');
   });
 });
+
+/**
+ * A WebSocket offering `protocol` as one byte stream, the way client-go tunnels SPDY (binary messages).
+ * Written out here because the ws client refuses sub-protocols with a "/", as this one has.
+ */
+function webSocketTunnel(url: string, protocol: string): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Protocol': protocol },
+    });
+    req.on('response', (response) => reject(new Error(`no upgrade: ${response.statusCode}`)));
+    req.on('error', reject);
+    req.on('upgrade', (response, socket, head) => {
+      if (response.headers['sec-websocket-protocol'] !== protocol) return reject(new Error('the server chose another protocol'));
+      let pending = head;
+      const tunnel = new Duplex({
+        read() {},
+        write(chunk: Buffer, _encoding, done) {
+          // One masked binary frame per write (clients must mask).
+          const mask = randomBytes(4);
+          const length = chunk.length;
+          let header: Buffer;
+          if (length < 126) header = Buffer.from([0x82, 0x80 | length]);
+          else if (length < 65536) header = Buffer.from([0x82, 0x80 | 126, length >> 8, length & 0xff]);
+          else {
+            header = Buffer.alloc(10);
+            header.writeUInt16BE(0x82ff, 0);
+            header.writeBigUInt64BE(BigInt(length), 2);
+          }
+          const payload = Buffer.from(chunk.map((byte, i) => byte ^ mask[i % 4]!));
+          socket.write(Buffer.concat([header, mask, payload]), done);
+        },
+        final(done) {
+          socket.end();
+          done();
+        },
+        destroy(error, done) {
+          socket.destroy();
+          done(error);
+        },
+      });
+      const parse = () => {
+        for (;;) {
+          if (pending.length < 2) return;
+          const opcode = pending[0]! & 0x0f;
+          let length = pending[1]! & 0x7f;
+          let offset = 2;
+          if (length === 126) {
+            if (pending.length < 4) return;
+            length = pending.readUInt16BE(2);
+            offset = 4;
+          } else if (length === 127) {
+            if (pending.length < 10) return;
+            length = Number(pending.readBigUInt64BE(2));
+            offset = 10;
+          }
+          if (pending.length < offset + length) return;
+          const payload = pending.subarray(offset, offset + length);
+          pending = pending.subarray(offset + length);
+          if (opcode === 0x8) return void tunnel.push(null);
+          if (opcode === 0x2 || opcode === 0x0) tunnel.push(payload);
+        }
+      };
+      socket.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        parse();
+      });
+      socket.on('end', () => tunnel.push(null));
+      socket.on('error', (error) => tunnel.destroy(error));
+      parse();
+      resolve(tunnel);
+    });
+    req.end();
+  });
+}
 
 /** Answers the HTTP status a SPDY or WebSocket upgrade to `url` gets (101 when it is accepted). */
 async function upgradeStatus(url: string, transport: 'spdy' | 'websocket'): Promise<number> {
