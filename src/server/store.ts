@@ -13,6 +13,9 @@ export interface StoreChange {
   after: DockerContainerInspect | undefined;
 }
 
+/** A source of Docker events (DockerEventStream, or a stand-in in unit tests). */
+export type EventSource = Pick<DockerEventStream, 'start' | 'stop'>;
+
 const RESTART_DELAYS_MS = [200, 500, 1000, 2000, 5000];
 /** How long events are gathered before one inspect looks at every container they name. */
 const EVENT_COALESCE_MS = 50;
@@ -24,10 +27,10 @@ const EVENT_COALESCE_MS = 50;
  */
 export class ContainerStore {
   private readonly core = new StoreCore<DockerContainerInspect>();
-  private readonly events: DockerEventStream;
+  private readonly events: EventSource;
   private readonly listeners: Array<(change: StoreChange) => void> = [];
-  /** Containers with events waiting for a look: the look's sequence number and the newest event time (ms). */
-  private pending = new Map<string, { seq: number; eventMs: number }>();
+  /** Containers with events waiting for a look, and the newest event time (ms) of each. */
+  private pending = new Map<string, number>();
   /** When each container was last looked at by a write (ms): events older than that are already seen. */
   private readonly refreshedAt = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -40,8 +43,10 @@ export class ContainerStore {
   constructor(
     private readonly docker: DockerAdapter,
     private readonly log: Logger,
+    /** Where events come from: `docker events` for mascri's containers (unit tests hand in their own). */
+    events?: EventSource,
   ) {
-    this.events = new DockerEventStream(docker.cli, LABEL_TYPE);
+    this.events = events ?? new DockerEventStream(docker.cli, LABEL_TYPE);
   }
 
   /** Starts following Docker's events and loads every mascri container. Never throws: a daemon that is down is retried. */
@@ -189,26 +194,27 @@ export class ContainerStore {
     // usually arrive while mascri's own write is still running; the window lets that write's refresh
     // start, so the flush can see the event is already covered and skip a second look.
     const eventMs = event.timeNano !== undefined ? event.timeNano / 1e6 : Date.now();
-    const waiting = this.pending.get(id);
-    if (waiting) waiting.eventMs = Math.max(waiting.eventMs, eventMs);
-    else this.pending.set(id, { seq: this.core.begin(), eventMs });
+    this.pending.set(id, Math.max(this.pending.get(id) ?? 0, eventMs));
     this.flushTimer ??= setTimeout(() => void this.flushPending(), EVENT_COALESCE_MS);
   }
 
   private async flushPending(): Promise<void> {
     this.flushTimer = undefined;
-    const batch = new Map<string, number>();
-    for (const [id, { seq, eventMs }] of this.pending) {
+    const batch: string[] = [];
+    for (const [id, eventMs] of this.pending) {
       // A write that looked at this container after the event happened has already seen its effect.
       const refreshed = this.refreshedAt.get(id);
-      if (refreshed === undefined || refreshed < eventMs) batch.set(id, seq);
+      if (refreshed === undefined || refreshed < eventMs) batch.push(id);
     }
     this.pending = new Map();
-    if (batch.size === 0) return;
+    if (batch.length === 0) return;
+    // The look's number is taken as it starts, not when its first event came: a write's refresh that
+    // started in between may have seen the container before a later event (a die), and must not win.
+    const seq = this.core.begin();
     try {
-      const found = await this.docker.containers.inspect([...batch.keys()]);
+      const found = await this.docker.containers.inspect(batch);
       const byId = new Map(found.map((inspect) => [inspect.Id, inspect]));
-      for (const [id, seq] of batch) this.apply(id, seq, byId.get(id));
+      for (const id of batch) this.apply(id, seq, byId.get(id));
     } catch (error) {
       this.log.debug('inspect after events failed; the next resync will catch up', { error: String(error) });
     }
