@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { DockerCli, parseJsonLines, redactArgs, runDockerProcess } from './cli.js';
 import { DockerError } from './errors.js';
+import { DockerSystem } from './system.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mascri-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -236,5 +237,18 @@ describe('runWithHostConfig', () => {
       assert.match(error.message, /sent no create request .* MaskedPaths were not applied/);
       return true;
     });
+  });
+});
+
+describe('DockerSystem.info', () => {
+  test('a 20.10 CLI without a daemon exits 0 with ServerErrors: that is UNAVAILABLE, as with newer CLIs', async () => {
+    const old = script('docker-2010-down', `echo '{"ServerErrors":["Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"],"ClientInfo":{"Debug":false}}'`);
+    const error = await dockerError(new DockerSystem(new DockerCli(old)).info());
+    assert.equal(error.kind, 'unavailable');
+    assert.equal(error.code, status.UNAVAILABLE);
+    assert.match(error.message, /Cannot connect to the Docker daemon at unix:\/\/\/var\/run\/docker.sock/);
+
+    const up = script('docker-2010-up', `echo '{"ServerVersion":"20.10.24","ServerErrors":null}'`);
+    assert.equal((await new DockerSystem(new DockerCli(up)).info()).ServerVersion, '20.10.24');
   });
 });

@@ -1,4 +1,5 @@
 import type { DockerCli } from './cli.js';
+import { DockerError, classifyDockerFailure, dockerMessage } from './errors.js';
 import type { DockerInfo, DockerVersion } from './types.js';
 
 export const PING_TIMEOUT_MS = 5000;
@@ -8,8 +9,13 @@ export class DockerSystem {
   constructor(private readonly docker: DockerCli) {}
 
   /** `docker info` as JSON; throws an UNAVAILABLE DockerError when the daemon does not answer. */
-  info(): Promise<DockerInfo> {
-    return this.docker.runJson<DockerInfo>(['info', '--format', '{{json .}}'], { timeoutMs: PING_TIMEOUT_MS * 2 });
+  async info(): Promise<DockerInfo> {
+    const args = ['info', '--format', '{{json .}}'];
+    const info = await this.docker.runJson<DockerInfo>(args, { timeoutMs: PING_TIMEOUT_MS * 2 });
+    // The 20.10 CLI exits 0 without a daemon and says so only in ServerErrors (newer ones exit 1).
+    const errors = (info.ServerErrors ?? []).join('; ');
+    if (errors) throw new DockerError(classifyDockerFailure(errors), dockerMessage(errors), args);
+    return info;
   }
 
   /** Client and server versions; throws when the daemon does not answer. */
