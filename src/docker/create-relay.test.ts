@@ -47,6 +47,13 @@ describe('withCreateRelay against a stand-in engine', () => {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         seen.push({ method: req.method!, url: req.url!, body: Buffer.concat(chunks).toString(), headers: req.headers });
+        if (req.url === '/drop') {
+          // The engine goes away in the middle of its answer.
+          res.writeHead(200, { 'content-length': '1000' });
+          res.write('partial');
+          setTimeout(() => res.socket?.destroy(), 10);
+          return;
+        }
         res.writeHead(req.url === '/_ping' ? 200 : 201, { 'content-type': 'application/json', 'api-version': '1.41' });
         res.end(req.url === '/_ping' ? 'OK' : JSON.stringify({ Id: 'abc', Warnings: [] }));
       });
@@ -67,6 +74,7 @@ describe('withCreateRelay against a stand-in engine', () => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString(), headers: res.headers }));
+        res.on('error', reject);
       });
       req.on('error', reject);
       if (body !== undefined && chunked) {
@@ -112,5 +120,24 @@ describe('withCreateRelay against a stand-in engine', () => {
       withCreateRelay({ kind: 'unix', socketPath: join(dir, 'absent.sock') }, { ReadonlyPaths: ['/tmp'] }, (dockerHost) => request(dockerHost, 'HEAD', '/_ping')),
       /socket hang up|ECONNRESET/,
     );
+  });
+
+  test('a client or an engine that goes away mid-request does not bring the relay down', { timeout: 10_000 }, async () => {
+    const outcome = await withCreateRelay({ kind: 'unix', socketPath: join(dir, 'engine.sock') }, { MaskedPaths: ['/x'] }, async (dockerHost) => {
+      const socketPath = dockerHost.slice('unix://'.length);
+      // A client that announces a body and hangs up after part of it.
+      await new Promise<void>((resolve) => {
+        const req = http.request({ socketPath, method: 'POST', path: '/v1.41/containers/create', headers: { 'content-length': '100' } });
+        req.on('error', () => resolve());
+        req.write('{"Ima');
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 20);
+      });
+      await assert.rejects(request(dockerHost, 'GET', '/drop'));
+      return (await request(dockerHost, 'HEAD', '/_ping')).status;
+    });
+    assert.equal(outcome.result, 200, 'the relay still answers');
   });
 });

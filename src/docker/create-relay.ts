@@ -59,6 +59,9 @@ export async function withCreateRelay<T>(endpoint: EngineEndpoint, extras: HostC
   const target = endpoint.kind === 'unix' ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
 
   const server = http.createServer((req, res) => {
+    // Either side may go away mid-request (the CLI killed by a timeout, the engine stopping): end quietly.
+    req.on('error', () => res.destroy());
+    res.on('error', () => req.destroy());
     const forward = (body?: Buffer) => {
       const headers = { ...req.headers };
       if (body) {
@@ -66,6 +69,7 @@ export async function withCreateRelay<T>(endpoint: EngineEndpoint, extras: HostC
         delete headers['transfer-encoding'];
       }
       const upstream = http.request({ ...target, agent, method: req.method, path: req.url, headers }, (answer) => {
+        answer.on('error', () => res.destroy());
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       });
@@ -96,6 +100,8 @@ export async function withCreateRelay<T>(endpoint: EngineEndpoint, extras: HostC
       server.once('error', reject);
       server.listen(socketPath, () => resolve());
     });
+    server.on('error', () => undefined);
+    server.on('clientError', (_error, socket) => socket.destroy());
     const result = await fn(`unix://${socketPath}`);
     return { result, patched };
   } finally {
