@@ -224,6 +224,10 @@ describe('runWithHostConfig', () => {
     });
     assert.ok(!existsSync(marker), 'docker create never ran');
 
+    assert.match((await new DockerCli(ssh).createRelayUnsupported()) ?? '', /ssh:\/\/user@host/, 'said at start too');
+    const unix = script('docker-unix', `echo '{"Endpoints":{"docker":{"Host":"unix:///var/run/docker.sock"}}}'`);
+    assert.equal(await new DockerCli(unix).createRelayUnsupported(), undefined);
+
     const tls = script('docker-tls', `case "$1" in context) echo '{"Endpoints":{"docker":{"Host":"tcp://10.0.0.1:2376"}},"TLSMaterial":{"docker":["ca.pem"]}}';; *) touch ${marker};; esac`);
     await assert.rejects(new DockerCli(tls).runWithHostConfig(['create', 'img'], { ReadonlyPaths: ['/tmp'] }), /tcp:\/\/10\.0\.0\.1:2376 with TLS/);
     assert.ok(!existsSync(marker));

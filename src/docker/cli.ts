@@ -117,6 +117,14 @@ export class DockerCli {
     }
   }
 
+  /** Why a create with masked/read-only paths would be refused on this engine, or undefined when it works. */
+  async createRelayUnsupported(): Promise<string | undefined> {
+    return this.engineEndpoint().then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+  }
+
   /** Where the CLI's engine listens (its current context, or DOCKER_HOST), resolved once. */
   private engineEndpoint(): Promise<{ endpoint: EngineEndpoint; host: string }> {
     this.endpoint ??= (async () => {

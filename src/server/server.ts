@@ -104,6 +104,8 @@ export class MascriServer {
         }
       });
       void ctx.host.get(); // find out what the host grants while nothing waits for it
+      // Said at start rather than at the first kubelet create: an engine the create relay cannot reach.
+      void options.docker.cli.createRelayUnsupported().then((reason) => reason && options.log.warn('containers with non-default masked or read-only paths will be refused', { reason }));
       const runtimeInfo = new RuntimeInfoService(ctx);
       const images = new ImageService(ctx);
       const sandboxes = new SandboxService(ctx);
