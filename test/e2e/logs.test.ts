@@ -1,8 +1,8 @@
 /** CRI-format container logs: full and partial lines, stderr, and a restart of mascri in the middle. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { BUSYBOX, MascriServer, removeContainers, sandboxConfig, shellContainer, sleep, waitFor } from '../helpers.js';
+import { BUSYBOX, MascriServer, TestPods, shellContainer, sleep, waitFor } from '../helpers.js';
 
 const CRI_LINE = /^(\S+) (stdout|stderr) (F|P) (.*)$/;
 
@@ -21,18 +21,16 @@ describe('container logs', () => {
   let server: MascriServer;
   let podId = '';
   let podConfig: Record<string, unknown> = {};
-  const created: string[] = [];
+  const pods = new TestPods(() => server);
+  const { created } = pods;
 
   before(async () => {
     server = await MascriServer.start();
     await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
-    podConfig = sandboxConfig('logs');
-    podId = (await server.client.callRuntime('RunPodSandbox', { config: podConfig })).podSandboxId;
-    created.push(podId);
+    ({ id: podId, config: podConfig } = await pods.pod('logs'));
   });
   after(async () => {
-    await removeContainers(created);
-    rmSync(podConfig.logDirectory as string, { recursive: true, force: true });
+    await pods.cleanup();
     await server.stop();
   });
 

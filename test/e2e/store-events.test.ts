@@ -3,30 +3,27 @@
  * reports create/start/stop/delete in order.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { ContainerEventResponse__Output } from '../../src/cri/generated/runtime/v1/ContainerEventResponse.js';
-import { BUSYBOX, DaemonRelay, MascriServer, docker, removeContainers, sandboxConfig, shellContainer, sleep, waitFor } from '../helpers.js';
+import { BUSYBOX, DaemonRelay, MascriServer, TestPods, docker, shellContainer, sleep, waitFor } from '../helpers.js';
 
 describe('container store and events', () => {
   let relay: DaemonRelay;
   let server: MascriServer;
   let podId = '';
   let podConfig: Record<string, unknown> = {};
-  const created: string[] = [];
+  const pods = new TestPods(() => server);
+  const { created } = pods;
 
   before(async () => {
     relay = new DaemonRelay();
     await relay.up();
     server = await MascriServer.start({ env: { DOCKER_HOST: relay.dockerHost } });
     await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
-    podConfig = sandboxConfig('store');
-    podId = (await server.client.callRuntime('RunPodSandbox', { config: podConfig })).podSandboxId;
-    created.push(podId);
+    ({ id: podId, config: podConfig } = await pods.pod('store'));
   });
   after(async () => {
-    await removeContainers(created);
-    rmSync(podConfig.logDirectory as string, { recursive: true, force: true });
+    await pods.cleanup();
     await server.stop();
     await relay.dispose();
   });
