@@ -2,6 +2,7 @@
 //   node scripts/run-tests.mjs          unit tests, then end-to-end tests
 //   node scripts/run-tests.mjs unit     unit tests only (no Docker needed)
 //   node scripts/run-tests.mjs e2e      end-to-end tests only (needs scripts/setup.sh first)
+//   node scripts/run-tests.mjs kubelet  the kubelet suite: a real kubelet on mascri (test/kubelet/)
 // Unit tests live beside the code (src/**/*.test.ts); end-to-end tests in test/e2e/.
 // End-to-end files run one at a time: they share one Docker engine.
 // When PATH finds a docker CLI other than the engine package's own (/usr/bin/docker: Debian's
@@ -28,6 +29,8 @@ function find(dir, out = []) {
 const suites = [];
 if (which === 'all' || which === 'unit') suites.push({ name: 'unit', files: find('dist/src'), concurrency: 4 });
 if (which === 'all' || which === 'e2e') suites.push({ name: 'e2e', files: find('dist/test/e2e'), concurrency: 1 });
+// The kubelet suite (npm run test:kubelet) is not part of 'all': it needs the Kubernetes build.
+if (which === 'kubelet') suites.push({ name: 'kubelet', files: find('dist/test/kubelet'), concurrency: 1 });
 
 const tapDir = mkdtempSync(join(tmpdir(), 'mascri-tests-'));
 
