@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { DockerCli, parseJsonLines, redactArgs, runDockerProcess } from './cli.js';
+import { DockerCli, MAX_ARG_BYTES, parseJsonLines, redactArgs, runDockerProcess, spawnFailure } from './cli.js';
 import { DockerError } from './errors.js';
 import { DockerSystem } from './system.js';
 
@@ -146,7 +146,24 @@ describe('DockerCli.run', () => {
   test('a failure without stderr is internal and still has a message', async () => {
     const error = await dockerError(new DockerCli('/bin/false').run(['x']));
     assert.equal(error.kind, 'internal');
-    assert.ok(error.message.length > 0);
+    assert.equal(error.message, 'docker x exited with code 1 without a message');
+  });
+
+  test('an argument longer than the kernel takes (E2BIG) fails at once, with a short message that names it and not its content', async () => {
+    const cli = new DockerCli('/bin/true');
+    const oks: boolean[] = [];
+    cli.onCall((_args, _ms, ok) => oks.push(ok));
+    const huge = 's'.repeat(MAX_ARG_BYTES + 1);
+    const started = performance.now();
+    const error = await dockerError(cli.run(['run', '--label', `a=${huge}`, 'img'], { timeoutMs: 20_000 }));
+    assert.ok(performance.now() - started < 5000, 'not waiting for the timeout');
+    assert.equal(error.kind, 'invalid-argument');
+    assert.equal(error.code, status.INVALID_ARGUMENT);
+    assert.match(error.message, /^docker run could not be started: its arguments are too long for the kernel \(E2BIG; the longest argument, number 3 \(the value of --label\), is 131075 bytes/);
+    assert.ok(error.message.length < 400, `short message, not the command line (${error.message.length} characters)`);
+    assert.ok(!error.message.includes('sss'));
+    assert.deepEqual(oks, [false]);
+    await assert.rejects(runDockerProcess(cli, ['exec', 'c', huge]), /docker exec could not be started: .*E2BIG/);
   });
 
   test('the onCall observers see every call, successful or not', async () => {
@@ -172,6 +189,31 @@ describe('DockerCli.run', () => {
     cli.onCall((_args, _ms, ok) => oks.push(ok));
     await assert.rejects(cli.run(['version']));
     assert.deepEqual(oks, [false]);
+  });
+});
+
+describe('spawnFailure', () => {
+  const args = ['create', '--env', `K=${'v'.repeat(20)}`, 'img'];
+  test('no process could be started: EAGAIN and ENOMEM are UNAVAILABLE (try again), E2BIG is INVALID_ARGUMENT', () => {
+    const again = spawnFailure({ code: 'EAGAIN' }, 'docker', args)!;
+    assert.equal(again.code, status.UNAVAILABLE);
+    assert.match(again.message, /^docker create could not be started: .*EAGAIN.*try again$/);
+    const memory = spawnFailure({ code: 'ENOMEM' }, 'docker', args)!;
+    assert.equal(memory.code, status.UNAVAILABLE);
+    assert.match(memory.message, /out of memory \(ENOMEM\)/);
+    const big = spawnFailure({ code: 'E2BIG' }, 'docker', args)!;
+    assert.equal(big.code, status.INVALID_ARGUMENT);
+    assert.match(big.message, /number 3 \(the value of --env\), is 22 bytes/);
+    assert.equal(spawnFailure({ code: 'EMFILE' }, 'docker', args)!.message, 'docker create could not be started (EMFILE)');
+    assert.match(spawnFailure({ code: 'ENOENT' }, '/x/docker', args)!.message, /"\/x\/docker" was not found/);
+    for (const error of [again, memory, big]) assert.deepEqual(error.args, args);
+  });
+
+  test('a process that ran (an exit code or a signal) or a failure that is not an errno is not a spawn failure', () => {
+    assert.equal(spawnFailure({ code: 'EPIPE', exitCode: 1 }, 'docker', args), undefined);
+    assert.equal(spawnFailure({ code: 'E2BIG', signal: 'SIGKILL' }, 'docker', args), undefined);
+    assert.equal(spawnFailure({ exitCode: 1 }, 'docker', args), undefined);
+    assert.equal(spawnFailure({ code: 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' }, 'docker', args), undefined);
   });
 });
 

@@ -73,14 +73,10 @@ export class DockerCli {
         throw new DockerError('timeout', `docker ${args[0]} was cancelled by the caller`, args);
       }
       if (result.failed) {
-        const code = (result as { code?: string }).code;
-        if (code === 'ENOENT') {
-          throw new DockerError('unavailable', `the docker CLI "${this.binary}" was not found; install it or pass --docker PATH`, args);
-        }
-        if (code === 'EACCES') {
-          throw new DockerError('unavailable', `the docker CLI "${this.binary}" is not executable`, args);
-        }
-        throw new DockerError(classifyDockerFailure(stderr), dockerMessage(stderr || String(result.message ?? '')), args, stdout);
+        const notStarted = spawnFailure(result as EndedCall, this.binary, args);
+        if (notStarted) throw notStarted;
+        // Not execa's message: it repeats the whole command line, which may be huge or hold secrets.
+        throw new DockerError(classifyDockerFailure(stderr), stderr ? dockerMessage(stderr) : silentFailure(result as EndedCall, args), args, stdout);
       }
       ok = true;
       return { stdout, stderr };
@@ -225,11 +221,66 @@ export async function runDockerProcess(cli: DockerCli, args: readonly string[], 
     stripFinalNewline: false,
   });
   cli.notify(args, performance.now() - started, !result.failed || result.exitCode !== undefined);
+  const notStarted = spawnFailure(result as EndedCall, cli.binary, args);
+  if (notStarted) throw notStarted;
   const stdout = Buffer.from(result.stdout as Uint8Array);
   const stderr = Buffer.from(result.stderr as Uint8Array);
   const outputTooLarge = Boolean((result as { isMaxBuffer?: boolean }).isMaxBuffer);
-  if ((result as { code?: string }).code === 'ENOENT') {
-    throw new DockerError('unavailable', `the docker CLI "${cli.binary}" was not found; install it or pass --docker PATH`, args);
-  }
   return { stdout, stderr, exitCode: result.exitCode ?? -1, timedOut: Boolean(result.timedOut), outputTooLarge };
+}
+
+/** Linux's limit on one argument or environment string (MAX_ARG_STRLEN: 32 pages). */
+export const MAX_ARG_BYTES = 128 * 1024;
+
+/** How a failed execa call ended, as far as spawnFailure and silentFailure need it. */
+interface EndedCall {
+  code?: unknown;
+  exitCode?: number;
+  signal?: string;
+}
+
+/**
+ * The DockerError for a docker CLI that could not be started at all (spawn failed: no process ran,
+ * so no exit code and no signal), or undefined when it did run. Pure. The message is short and
+ * never repeats the arguments: they can be too large for a gRPC status, or hold secrets.
+ */
+export function spawnFailure(call: EndedCall, binary: string, args: readonly string[]): DockerError | undefined {
+  const code = call.code;
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code) || call.exitCode !== undefined || call.signal !== undefined) return undefined;
+  const what = `docker ${args[0] ?? ''}`.trimEnd();
+  switch (code) {
+    case 'ENOENT':
+      return new DockerError('unavailable', `the docker CLI "${binary}" was not found; install it or pass --docker PATH`, args);
+    case 'EACCES':
+      return new DockerError('unavailable', `the docker CLI "${binary}" is not executable`, args);
+    case 'E2BIG':
+      return new DockerError('invalid-argument', `${what} could not be started: its arguments are too long for the kernel (E2BIG; ${describeLongestArgument(args)}, Linux takes at most ${MAX_ARG_BYTES} bytes in one argument and about 2 MiB in all). Make the request's values smaller`, args);
+    case 'EAGAIN':
+      return new DockerError('unavailable', `${what} could not be started: the host refuses another process now (EAGAIN: the process or thread limit is reached); try again`, args);
+    case 'ENOMEM':
+      return new DockerError('unavailable', `${what} could not be started: the host is out of memory (ENOMEM); try again`, args);
+    default:
+      return new DockerError('unavailable', `${what} could not be started (${code})`, args);
+  }
+}
+
+/** The longest argument's position, size and the flag before it; never its content. */
+function describeLongestArgument(args: readonly string[]): string {
+  let longest = -1;
+  let size = 0;
+  for (const [i, arg] of args.entries()) {
+    const bytes = Buffer.byteLength(arg, 'utf8');
+    if (bytes > size) [longest, size] = [i, bytes];
+  }
+  if (longest < 0) return 'no arguments';
+  const before = longest > 0 && args[longest - 1]!.startsWith('-') ? ` (the value of ${args[longest - 1]})` : '';
+  return `the longest argument, number ${longest + 1}${before}, is ${size} bytes`;
+}
+
+/** What to say about a docker call that failed without a word on stderr. */
+function silentFailure(call: EndedCall, args: readonly string[]): string {
+  const what = `docker ${args[0] ?? ''}`.trimEnd();
+  if (call.exitCode !== undefined) return `${what} exited with code ${call.exitCode} without a message`;
+  if (call.signal !== undefined) return `${what} was killed by ${call.signal}`;
+  return `${what} failed without a message`;
 }

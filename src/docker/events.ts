@@ -1,5 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
-import type { DockerCli } from './cli.js';
+import { spawnFailure, type DockerCli } from './cli.js';
 
 /** One line of `docker events --format '{{json .}}'` for a container. */
 export interface DockerEvent {
@@ -57,7 +57,7 @@ export class DockerEventStream {
     child.stderr?.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
     void child.then((result) => {
       if (this.child === child) this.child = undefined;
-      if (!this.stopped) handlers.onEnd(stderr.trim() || `docker events exited with ${result.exitCode ?? result.signal ?? 'no code'}`);
+      if (!this.stopped) handlers.onEnd(stderr.trim() || spawnFailure(result as { code?: unknown }, this.cli.binary, ['events'])?.message || `docker events exited with ${result.exitCode ?? result.signal ?? 'no code'}`);
     });
   }
 

@@ -1,11 +1,19 @@
 import type * as grpc from '@grpc/grpc-js';
 import { GrpcCode, MascriError } from '../common/errors.js';
+import { truncateUtf8 } from '../common/utf8.js';
+
+/**
+ * Most bytes of a status message. It travels in the grpc-message trailer, percent-encoded; a client
+ * whose header limit it passes drops the trailers and never sees the call end, so it waits for its
+ * deadline instead of reading the error (grpc-js 1.14 here: 70 000 ASCII characters arrive, 100 000 do not).
+ */
+export const MAX_STATUS_DETAILS_BYTES = 8 * 1024;
 
 /** The one place where any thrown value becomes a gRPC status. */
 export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
-  if (error instanceof MascriError) return { code: error.code, details: error.message };
-  if (error instanceof Error) return { code: GrpcCode.INTERNAL, details: `internal error: ${error.message}` };
-  return { code: GrpcCode.INTERNAL, details: `internal error: ${String(error)}` };
+  if (error instanceof MascriError) return { code: error.code, details: truncateUtf8(error.message, MAX_STATUS_DETAILS_BYTES) };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: GrpcCode.INTERNAL, details: truncateUtf8(`internal error: ${message}`, MAX_STATUS_DETAILS_BYTES) };
 }
 
 /** Re-throws `error` with what was being asked in front of its message, keeping its code. */
