@@ -22,7 +22,7 @@ function plan(securityContext: Record<string, unknown> | null, host = restricted
     annotations: {},
     linux: securityContext ? { resources: null, securityContext } : null,
   } as unknown as ContainerConfig__Output;
-  return containerCreatePlan({ config, name: 'k8s_c_p_n_u_0', sandboxId: 'pause', sandboxNamespaces: undefined, image: 'img', labels: {}, host });
+  return containerCreatePlan({ config, name: 'k8s_c_p_n_u_0', sandboxId: 'pause', sandboxNamespaces: undefined, image: 'img', host });
 }
 
 const capAdds = (args: string[]) => args.flatMap((arg, i) => (arg === '--cap-add' ? [args[i + 1]!] : []));

@@ -4,7 +4,6 @@ import type { LinuxContainerResources__Output } from '../cri/generated/runtime/v
 import type { NamespaceOption__Output } from '../cri/generated/runtime/v1/NamespaceOption.js';
 import type { HostCapabilities } from '../server/host.js';
 import type { HostConfigExtras } from './create-relay.js';
-import { labelArgs } from './labels.js';
 import { apparmorArgs, privilegedSubstitute, seccompArgs } from './sandbox-args.js';
 
 /** The docker arguments for a container, and what was adapted to the host. */
@@ -25,7 +24,6 @@ export interface ContainerCreateInput {
   sandboxNamespaces: Partial<NamespaceOption__Output> | undefined;
   /** Image to run, as the CRI named it; Docker resolves it to an ID at create. */
   image: string;
-  labels: Record<string, string>;
   host: HostCapabilities;
   dockerRuntime?: string;
 }
@@ -146,7 +144,6 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
   if (!security) args.push(...seccompArgs(null, '', host, 'linux.security_context'));
 
   if (input.dockerRuntime) args.push('--runtime', input.dockerRuntime);
-  args.push(...labelArgs(input.labels));
   args.push(input.image);
   args.push(...entrypointRest, ...(config.args ?? []));
   return { args, hostConfig, warnings };

@@ -2,23 +2,29 @@ import type { DockerCli } from './cli.js';
 import type { HostConfigExtras } from './create-relay.js';
 import { DockerError, type DockerErrorKind } from './errors.js';
 import { parseJsonLines } from './cli.js';
+import { withLabelFile } from './label-file.js';
 import type { DockerContainerInspect } from './types.js';
 
 /** Docker container operations used for sandboxes and containers. */
 export class DockerContainers {
   constructor(private readonly docker: DockerCli) {}
 
-  /** `docker run -d ...args`: creates and starts in one call; answers the new container ID. */
-  async run(args: readonly string[], timeoutMs = 60_000): Promise<string> {
-    const { stdout } = await this.docker.run(['run', '--detach', ...args], { timeoutMs });
+  /** `docker run -d ...args` with `labels` (through a label file): creates and starts in one call; answers the new container ID. */
+  async run(args: readonly string[], labels: Record<string, string> = {}, timeoutMs = 60_000): Promise<string> {
+    const { stdout } = await withLabelFile(labels, (labelArgs) => this.docker.run(['run', '--detach', ...labelArgs, ...args], { timeoutMs }));
     return lastLine(stdout);
   }
 
-  /** `docker create ...args`, with HostConfig fields the CLI has no flag for when given; answers the new container ID. */
-  async create(args: readonly string[], extras?: HostConfigExtras, timeoutMs = 60_000): Promise<string> {
-    const { stdout } = extras
-      ? await this.docker.runWithHostConfig(['create', ...args], extras, { timeoutMs })
-      : await this.docker.run(['create', ...args], { timeoutMs });
+  /**
+   * `docker create ...args` with `labels` (through a label file), and HostConfig fields the CLI has
+   * no flag for when given; answers the new container ID.
+   */
+  async create(args: readonly string[], labels: Record<string, string> = {}, extras?: HostConfigExtras, timeoutMs = 60_000): Promise<string> {
+    const { stdout } = await withLabelFile(labels, (labelArgs) =>
+      extras
+        ? this.docker.runWithHostConfig(['create', ...labelArgs, ...args], extras, { timeoutMs })
+        : this.docker.run(['create', ...labelArgs, ...args], { timeoutMs }),
+    );
     return lastLine(stdout);
   }
 

@@ -2,9 +2,20 @@
  * How mascri keeps CRI state on Docker containers, as labels: everything needed to answer
  * the CRI after a restart lives on the container itself. Pure.
  *
- * User labels are also set as-is (so `docker ps --filter label=app=x` works), but mascri
- * reads them back only from the JSON label, which is lossless.
+ * Labels reach Docker through a label file (`docker run --label-file`, see label-file.ts), not
+ * as arguments, so no request is bound by Linux's 128 KiB per argument. The docker CLI reads that
+ * file line by line (docker/cli opts/file.go, pkg/kvfile): a line is `key=value`, at most 64 KiB
+ * (bufio.Scanner's default), the key without whitespace or "=", the value taken as-is; a line
+ * break, or a carriage return before one, cannot be in a value. So one of mascri's own values
+ * that is longer than LABEL_PART_BYTES, or holds such characters, is stored in parts (see
+ * putValue) that the decoder joins back.
+ *
+ * User labels are also set as-is (so `docker ps --filter label=app=x` works) when they are small
+ * and fit on one line; mascri reads them back only from its JSON label, which is lossless.
  */
+import { internal } from '../common/errors.js';
+import { isWellFormed, splitUtf8, utf8Length } from '../common/utf8.js';
+
 export const LABEL_TYPE = 'io.mascri.type';
 export const LABEL_SANDBOX_ID = 'io.mascri.sandbox-id';
 export const LABEL_METADATA = 'io.mascri.metadata';
@@ -22,6 +33,14 @@ export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
 export const LABEL_CONTAINER_NAME = 'io.kubernetes.container.name';
 
 export type ObjectType = 'sandbox' | 'container';
+
+/** Longest value (UTF-8 bytes) one label holds; longer ones are split into parts this size. */
+export const LABEL_PART_BYTES = 32 * 1024;
+/** User labels (and the Kubernetes labels for tools) are mirrored as-is only up to this size, key and value. */
+export const MIRROR_MAX_BYTES = 1024;
+/** The docker CLI reads a label file with a bufio.Scanner: no line may reach 64 KiB. */
+const MAX_LINE_BYTES = 64 * 1024 - 1;
+const PARTS = '.parts';
 
 const RESERVED = /^io\.mascri\./;
 
@@ -42,40 +61,110 @@ export interface SandboxLabelInput {
 
 /** The Docker labels of a sandbox's pause container. */
 export function sandboxLabels(input: SandboxLabelInput): Record<string, string> {
-  return {
-    ...input.labels,
-    [LABEL_TYPE]: 'sandbox',
-    [LABEL_METADATA]: JSON.stringify(input.metadata),
-    [LABEL_LABELS]: JSON.stringify(input.labels),
-    [LABEL_ANNOTATIONS]: JSON.stringify(input.annotations),
-    [LABEL_LOG_DIRECTORY]: input.logDirectory,
-    [LABEL_RUNTIME_HANDLER]: input.runtimeHandler,
-    [LABEL_CONFIG]: JSON.stringify(input.config),
-    [LABEL_POD_NAME]: input.metadata.name,
-    [LABEL_POD_NAMESPACE]: input.metadata.namespace,
-    [LABEL_POD_UID]: input.metadata.uid,
-  };
+  return encodeLabels(
+    {
+      ...input.labels,
+      [LABEL_POD_NAME]: input.metadata.name,
+      [LABEL_POD_NAMESPACE]: input.metadata.namespace,
+      [LABEL_POD_UID]: input.metadata.uid,
+    },
+    {
+      [LABEL_TYPE]: 'sandbox',
+      [LABEL_METADATA]: JSON.stringify(input.metadata),
+      [LABEL_LABELS]: JSON.stringify(input.labels),
+      [LABEL_ANNOTATIONS]: JSON.stringify(input.annotations),
+      [LABEL_LOG_DIRECTORY]: input.logDirectory,
+      [LABEL_RUNTIME_HANDLER]: input.runtimeHandler,
+      [LABEL_CONFIG]: JSON.stringify(input.config),
+    },
+  );
 }
 
 /** What a sandbox's labels say, or undefined when the container is not a mascri sandbox. */
 export function decodeSandboxLabels(labels: Record<string, string> | null | undefined): SandboxLabelInput | undefined {
-  if (!labels || labels[LABEL_TYPE] !== 'sandbox') return undefined;
-  const metadata = parseJson(labels[LABEL_METADATA], { name: '', namespace: '', uid: '', attempt: 0 });
+  if (!labels || getValue(labels, LABEL_TYPE) !== 'sandbox') return undefined;
+  const metadata = parseJson(getValue(labels, LABEL_METADATA), { name: '', namespace: '', uid: '', attempt: 0 });
   return {
     metadata: { name: String(metadata.name ?? ''), namespace: String(metadata.namespace ?? ''), uid: String(metadata.uid ?? ''), attempt: Number(metadata.attempt ?? 0) },
-    labels: parseJson(labels[LABEL_LABELS], {}),
-    annotations: parseJson(labels[LABEL_ANNOTATIONS], {}),
-    logDirectory: labels[LABEL_LOG_DIRECTORY] ?? '',
-    runtimeHandler: labels[LABEL_RUNTIME_HANDLER] ?? '',
-    config: parseJson(labels[LABEL_CONFIG], {}),
+    labels: parseJson(getValue(labels, LABEL_LABELS), {}),
+    annotations: parseJson(getValue(labels, LABEL_ANNOTATIONS), {}),
+    logDirectory: getValue(labels, LABEL_LOG_DIRECTORY) ?? '',
+    runtimeHandler: getValue(labels, LABEL_RUNTIME_HANDLER) ?? '',
+    config: parseJson(getValue(labels, LABEL_CONFIG), {}),
   };
 }
 
-/** `--label k=v` arguments for docker, in a stable order. */
-export function labelArgs(labels: Record<string, string>): string[] {
-  return Object.keys(labels)
-    .sort()
-    .flatMap((key) => ['--label', `${key}=${labels[key]}`]);
+/**
+ * The Docker labels for mascri's own values (each kept whole, in parts when needed) and the
+ * mirrored ones (kept only when they are small and fit on one label-file line; own values win).
+ */
+function encodeLabels(mirrored: Record<string, string>, own: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(mirrored)) {
+    if (!isReservedLabel(key) && lineSafeKey(key) && lineSafeValue(value) && utf8Length(key) + utf8Length(value) <= MIRROR_MAX_BYTES) out[key] = value;
+  }
+  for (const [key, value] of Object.entries(own)) putValue(out, key, value);
+  return out;
+}
+
+/**
+ * Sets `key` to `value` when one label-file line can carry it, else stores it in parts:
+ * `key.parts` = the count (with ",json" when the value holds characters a line cannot, and the
+ * parts are of its JSON string instead) and `key.0`, `key.1`, ... of at most LABEL_PART_BYTES each,
+ * cut between code points so that each is valid UTF-8.
+ */
+function putValue(out: Record<string, string>, key: string, value: string): void {
+  const safe = lineSafeValue(value);
+  if (safe && utf8Length(value) <= LABEL_PART_BYTES) {
+    out[key] = value;
+    return;
+  }
+  const parts = splitUtf8(safe ? value : JSON.stringify(value), LABEL_PART_BYTES);
+  out[key + PARTS] = safe ? String(parts.length) : `${parts.length},json`;
+  parts.forEach((part, i) => (out[`${key}.${i}`] = part));
+}
+
+/** The value putValue stored at `key` (whole or joined from its parts); undefined when absent or incomplete. */
+export function getValue(labels: Record<string, string>, key: string): string | undefined {
+  const whole = labels[key];
+  if (whole !== undefined) return whole;
+  const marker = /^(\d+)(,json)?$/.exec(labels[key + PARTS] ?? '');
+  if (!marker) return undefined;
+  let text = '';
+  for (let i = 0; i < Number(marker[1]); i++) {
+    const part = labels[`${key}.${i}`];
+    if (part === undefined) return undefined;
+    text += part;
+  }
+  if (!marker[2]) return text;
+  const decoded = parseJson<unknown>(text, undefined);
+  return typeof decoded === 'string' ? decoded : undefined;
+}
+
+/** True when a label-file line can start with `key` and be read back as it: docker/cli's kvfile rules. */
+function lineSafeKey(key: string): boolean {
+  return key !== '' && !key.startsWith('#') && !/[=\s\u0085\0]/.test(key) && isWellFormed(key);
+}
+
+/** True when `value` survives a label-file line: no line break or carriage return, no NUL, valid UTF-8. */
+function lineSafeValue(value: string): boolean {
+  return !/[\n\r\0]/.test(value) && isWellFormed(value);
+}
+
+/**
+ * The text of a docker label file holding `labels` (as made by sandboxLabels/containerLabels),
+ * one `key=value` line each in a stable order; throws when a label could not be read back as it is.
+ */
+export function labelFileText(labels: Record<string, string>): string {
+  let text = '';
+  for (const key of Object.keys(labels).sort()) {
+    const line = `${key}=${labels[key]}`;
+    if (!lineSafeKey(key) || !lineSafeValue(labels[key]!) || utf8Length(line) >= MAX_LINE_BYTES) {
+      throw internal(`the Docker label "${key.slice(0, 100)}" cannot be written to a label file (${utf8Length(line)} bytes, or a line break, NUL or whitespace in the key)`);
+    }
+    text += line + '\n';
+  }
+  return text;
 }
 
 function parseJson<T>(text: string | undefined, fallback: T): T {
@@ -104,35 +193,39 @@ export interface ContainerLabelInput {
 
 /** The Docker labels of a container. */
 export function containerLabels(input: ContainerLabelInput): Record<string, string> {
-  return {
-    ...input.labels,
-    [LABEL_TYPE]: 'container',
-    [LABEL_SANDBOX_ID]: input.sandboxId,
-    [LABEL_METADATA]: JSON.stringify(input.metadata),
-    [LABEL_LABELS]: JSON.stringify(input.labels),
-    [LABEL_ANNOTATIONS]: JSON.stringify(input.annotations),
-    [LABEL_LOG_PATH]: input.logPath,
-    [LABEL_IMAGE]: input.image,
-    [LABEL_CONFIG]: JSON.stringify(input.config),
-    [LABEL_POD_NAME]: input.pod.name,
-    [LABEL_POD_NAMESPACE]: input.pod.namespace,
-    [LABEL_POD_UID]: input.pod.uid,
-    [LABEL_CONTAINER_NAME]: input.metadata.name,
-  };
+  return encodeLabels(
+    {
+      ...input.labels,
+      [LABEL_POD_NAME]: input.pod.name,
+      [LABEL_POD_NAMESPACE]: input.pod.namespace,
+      [LABEL_POD_UID]: input.pod.uid,
+      [LABEL_CONTAINER_NAME]: input.metadata.name,
+    },
+    {
+      [LABEL_TYPE]: 'container',
+      [LABEL_SANDBOX_ID]: input.sandboxId,
+      [LABEL_METADATA]: JSON.stringify(input.metadata),
+      [LABEL_LABELS]: JSON.stringify(input.labels),
+      [LABEL_ANNOTATIONS]: JSON.stringify(input.annotations),
+      [LABEL_LOG_PATH]: input.logPath,
+      [LABEL_IMAGE]: input.image,
+      [LABEL_CONFIG]: JSON.stringify(input.config),
+    },
+  );
 }
 
 /** What a container's labels say, or undefined when it is not a mascri container. */
 export function decodeContainerLabels(labels: Record<string, string> | null | undefined): ContainerLabelInput | undefined {
-  if (!labels || labels[LABEL_TYPE] !== 'container') return undefined;
-  const metadata = parseJson(labels[LABEL_METADATA], { name: '', attempt: 0 });
+  if (!labels || getValue(labels, LABEL_TYPE) !== 'container') return undefined;
+  const metadata = parseJson(getValue(labels, LABEL_METADATA), { name: '', attempt: 0 });
   return {
-    sandboxId: labels[LABEL_SANDBOX_ID] ?? '',
+    sandboxId: getValue(labels, LABEL_SANDBOX_ID) ?? '',
     metadata: { name: String(metadata.name ?? ''), attempt: Number(metadata.attempt ?? 0) },
-    labels: parseJson(labels[LABEL_LABELS], {}),
-    annotations: parseJson(labels[LABEL_ANNOTATIONS], {}),
-    logPath: labels[LABEL_LOG_PATH] ?? '',
-    image: labels[LABEL_IMAGE] ?? '',
-    config: parseJson(labels[LABEL_CONFIG], {}),
+    labels: parseJson(getValue(labels, LABEL_LABELS), {}),
+    annotations: parseJson(getValue(labels, LABEL_ANNOTATIONS), {}),
+    logPath: getValue(labels, LABEL_LOG_PATH) ?? '',
+    image: getValue(labels, LABEL_IMAGE) ?? '',
+    config: parseJson(getValue(labels, LABEL_CONFIG), {}),
     pod: { name: labels[LABEL_POD_NAME] ?? '', namespace: labels[LABEL_POD_NAMESPACE] ?? '', uid: labels[LABEL_POD_UID] ?? '' },
   };
 }

@@ -3,7 +3,6 @@ import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSa
 import type { SecurityProfile__Output } from '../cri/generated/runtime/v1/SecurityProfile.js';
 import type { HostCapabilities } from '../server/host.js';
 import { SANDBOX_OOM_SCORE_ADJ } from '../server/host.js';
-import { labelArgs } from './labels.js';
 
 /** The docker arguments for a sandbox's pause container, and what was adapted to the host. */
 export interface SandboxRunPlan {
@@ -19,7 +18,6 @@ export interface SandboxRunInput {
   config: PodSandboxConfig__Output;
   name: string;
   image: string;
-  labels: Record<string, string>;
   host: HostCapabilities;
   /** Docker's runtime name for the pod's runtime handler, if not the default. */
   dockerRuntime?: string;
@@ -124,7 +122,6 @@ export function sandboxRunPlan(input: SandboxRunInput): SandboxRunPlan {
   if (oom !== 0) args.push('--oom-score-adj', String(oom));
 
   if (input.dockerRuntime) args.push('--runtime', input.dockerRuntime);
-  args.push(...labelArgs(input.labels));
   args.push(input.image);
   return { args, warnings, privilegedSubstituted };
 }

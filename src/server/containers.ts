@@ -76,7 +76,6 @@ export class ContainerService {
         sandboxId: sandbox.inspect.Id,
         sandboxNamespaces: sandboxConfig.linux?.securityContext?.namespaceOptions ?? undefined,
         image: imageRef,
-        labels,
         host,
       });
       for (const warning of plan.warnings) warnOnce(this.ctx.log, 'container adapted to the host', warning, { container: name });
@@ -84,7 +83,7 @@ export class ContainerService {
       if (logPath) await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
       try {
         // --pull never: the CRI pulls first; an absent image is the caller's NOT_FOUND, not a surprise pull.
-        const containerId = await this.ctx.docker.containers.create(['--pull', 'never', ...plan.args], plan.hostConfig);
+        const containerId = await this.ctx.docker.containers.create(['--pull', 'never', ...plan.args], labels, plan.hostConfig);
         const created = await this.ctx.store.refresh(containerId);
         if (plan.hostConfig) checkSystemPaths(created, plan.hostConfig);
         return { containerId };

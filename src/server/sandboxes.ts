@@ -63,21 +63,21 @@ export class SandboxService {
         runtimeHandler: request.runtimeHandler ?? '',
         config: storedConfig(config),
       });
-      const plan = sandboxRunPlan({ config, name, image: this.ctx.options.podInfraImage, labels, host, dockerRuntime });
+      const plan = sandboxRunPlan({ config, name, image: this.ctx.options.podInfraImage, host, dockerRuntime });
       for (const warning of plan.warnings) warnOnce(this.ctx.log, 'sandbox adapted to the host', warning, { sandbox: name });
 
       const createdLogDirectory = config.logDirectory ? await makeDirectory(config.logDirectory) : undefined;
       try {
         let id: string;
         try {
-          id = await this.ctx.docker.containers.run(['--pull', 'never', ...plan.args]);
+          id = await this.ctx.docker.containers.run(['--pull', 'never', ...plan.args], labels);
         } catch (error) {
           // The infra image was removed since it was last seen: pull it again and retry once.
           if (!(error instanceof DockerError && error.kind === 'not-found' && /No such image/i.test(error.message))) throw error;
           this.infraImagePresent = false;
           await this.ctx.docker.containers.remove([name]);
           await this.ensurePodInfraImage();
-          id = await this.ctx.docker.containers.run(['--pull', 'never', ...plan.args]);
+          id = await this.ctx.docker.containers.run(['--pull', 'never', ...plan.args], labels);
         }
         await this.ctx.store.refresh(id);
         return { podSandboxId: id };
