@@ -8,7 +8,7 @@ const info = { ServerVersion: '20.10.24', SecurityOptions: ['name=seccomp,profil
 const restricted = describeHost({ capBnd: '000001fffeffffff', oomScoreAdj: 0, info });
 const full = describeHost({ capBnd: '1ffffffffff', oomScoreAdj: 0, info });
 
-function plan(securityContext: Record<string, unknown> | null, host = restricted) {
+function plan(securityContext: Record<string, unknown> | null, host = restricted, cgroupParent = '') {
   const config = {
     metadata: { name: 'c', attempt: 0 },
     image: { image: 'img' },
@@ -22,7 +22,7 @@ function plan(securityContext: Record<string, unknown> | null, host = restricted
     annotations: {},
     linux: securityContext ? { resources: null, securityContext } : null,
   } as unknown as ContainerConfig__Output;
-  return containerCreatePlan({ config, name: 'k8s_c_p_n_u_0', sandboxId: 'pause', sandboxNamespaces: undefined, image: 'img', host });
+  return containerCreatePlan({ config, name: 'k8s_c_p_n_u_0', sandboxId: 'pause', sandboxNamespaces: undefined, image: 'img', cgroupParent, host });
 }
 
 const capAdds = (args: string[]) => args.flatMap((arg, i) => (arg === '--cap-add' ? [args[i + 1]!] : []));
@@ -59,4 +59,14 @@ test('masked and read-only paths: Docker\'s defaults need nothing; other lists g
   assert.deepEqual(plan(custom).hostConfig, { MaskedPaths: ['/bin/ls'], ReadonlyPaths: ['/tmp'] });
   assert.equal(plan({ ...custom, privileged: true }, full).hostConfig, undefined, 'privileged containers get neither list, as with Docker');
   assert.equal(plan({}).hostConfig, undefined);
+});
+
+test("the container goes in the pod's cgroup parent, in the form of Docker's cgroup driver", () => {
+  const parentArg = (args: string[]) => (args.includes('--cgroup-parent') ? args[args.indexOf('--cgroup-parent') + 1] : undefined);
+  const cgroupfs = { ...restricted, cgroupDriver: 'cgroupfs' };
+  const systemd = { ...restricted, cgroupDriver: 'systemd' };
+  assert.equal(parentArg(plan(null, cgroupfs, '/kubepods/besteffort/pod-1').args), '/kubepods/besteffort/pod-1');
+  assert.equal(parentArg(plan(null, systemd, '/kubepods/besteffort/pod-1').args), 'kubepods-besteffort-pod_1.slice');
+  assert.equal(parentArg(plan(null, systemd, '/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod_1.slice').args), 'kubepods-besteffort-pod_1.slice');
+  assert.equal(parentArg(plan(null, systemd).args), undefined, 'no cgroup parent, Docker\'s default');
 });

@@ -3,6 +3,7 @@ import type { ContainerConfig__Output } from '../cri/generated/runtime/v1/Contai
 import type { LinuxContainerResources__Output } from '../cri/generated/runtime/v1/LinuxContainerResources.js';
 import type { NamespaceOption__Output } from '../cri/generated/runtime/v1/NamespaceOption.js';
 import type { HostCapabilities } from '../server/host.js';
+import { dockerCgroupParent } from './cgroup-parent.js';
 import type { HostConfigExtras } from './create-relay.js';
 import { apparmorArgs, privilegedSubstitute, seccompArgs } from './sandbox-args.js';
 
@@ -24,6 +25,8 @@ export interface ContainerCreateInput {
   sandboxNamespaces: Partial<NamespaceOption__Output> | undefined;
   /** Image to run, as the CRI named it; Docker resolves it to an ID at create. */
   image: string;
+  /** The pod's linux.cgroup_parent (as the CRI gives it): every container of the pod goes under it, as its pause container does. */
+  cgroupParent?: string;
   host: HostCapabilities;
   dockerRuntime?: string;
 }
@@ -100,7 +103,8 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
   }
   if ((config.CDIDevices ?? []).length > 0) throw invalidArgument('CDI_devices cannot be honoured: Docker 20.10 has no CDI support');
 
-  // Resources.
+  // Resources, in the pod's cgroup.
+  if (input.cgroupParent) args.push('--cgroup-parent', dockerCgroupParent(input.cgroupParent, host.cgroupDriver));
   const resources = config.linux?.resources;
   if (resources) args.push(...resourceArgs(resources, host, warnings));
 

@@ -128,4 +128,14 @@ describe('sandboxRunPlan', () => {
     const legacy = plan(config({ linux: linux({ seccompProfilePath: 'localhost//etc/profile.json' }) })).args.join(' ');
     assert.ok(legacy.includes('--security-opt seccomp=/etc/profile.json'));
   });
+
+  test("the cgroup parent in the form of Docker's cgroup driver: a slice name for systemd, the path as it is for cgroupfs", () => {
+    const withParent = (cgroupParent: string) => config({ linux: linux({}, { cgroupParent }) });
+    const systemd = host(FULL, { cgroupDriver: 'systemd' });
+    const parentArg = (args: string[]) => args[args.indexOf('--cgroup-parent') + 1];
+    assert.equal(parentArg(plan(withParent('/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod12_3.slice'), systemd).args), 'kubepods-burstable-pod12_3.slice');
+    assert.equal(parentArg(plan(withParent('/kubepods/burstable/pod12-3'), systemd).args), 'kubepods-burstable-pod12_3.slice');
+    assert.equal(parentArg(plan(withParent('/kubepods/burstable/pod12-3')).args), '/kubepods/burstable/pod12-3', 'cgroupfs');
+    assert.ok(!plan(config()).args.includes('--cgroup-parent'));
+  });
 });

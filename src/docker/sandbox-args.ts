@@ -3,6 +3,7 @@ import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSa
 import type { SecurityProfile__Output } from '../cri/generated/runtime/v1/SecurityProfile.js';
 import type { HostCapabilities } from '../server/host.js';
 import { SANDBOX_OOM_SCORE_ADJ } from '../server/host.js';
+import { dockerCgroupParent } from './cgroup-parent.js';
 
 /** The docker arguments for a sandbox's pause container, and what was adapted to the host. */
 export interface SandboxRunPlan {
@@ -75,7 +76,7 @@ export function sandboxRunPlan(input: SandboxRunInput): SandboxRunPlan {
   }
 
   // Cgroups and sysctls.
-  if (linux?.cgroupParent) args.push('--cgroup-parent', linux.cgroupParent);
+  if (linux?.cgroupParent) args.push('--cgroup-parent', dockerCgroupParent(linux.cgroupParent, host.cgroupDriver));
   for (const key of Object.keys(linux?.sysctls ?? {}).sort()) args.push('--sysctl', `${key}=${linux!.sysctls[key]}`);
 
   // Security context.

@@ -76,6 +76,8 @@ export class ContainerService {
         sandboxId: sandbox.inspect.Id,
         sandboxNamespaces: sandboxConfig.linux?.securityContext?.namespaceOptions ?? undefined,
         image: imageRef,
+        // The pod's cgroup: as the request's sandbox config says (cri-dockerd reads that), else as the sandbox was made.
+        cgroupParent: request.sandboxConfig?.linux?.cgroupParent || sandboxConfig.linux?.cgroupParent || '',
         host,
       });
       for (const warning of plan.warnings) warnOnce(this.ctx.log, 'container adapted to the host', warning, { container: name });
