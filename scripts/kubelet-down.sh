@@ -35,7 +35,9 @@ rm -rf "$manifests"
 stop_pid "$kubelet_pid_file" kubelet 30
 
 # 2. Whatever the kubelet left: stop and remove every pod through mascri.
+made=""
 if running "$mascri_pid_file"; then
+  made=$( (mascri_cli pods -q --no-trunc; mascri_cli ps -a -q --no-trunc) 2>/dev/null)
   pods=$(mascri_cli pods -q 2>/dev/null)
   if [ -n "$pods" ]; then
     log "removing $(echo "$pods" | wc -l) pods left in mascri"
@@ -60,9 +62,10 @@ if [ -f "$node_dir/sysctl.saved" ]; then
 fi
 
 # 5. Nothing of the node left in Docker.
-left=$(docker ps -aq --filter label=io.mascri.type 2>/dev/null)
+left=""
+for id in $made; do docker container inspect "$id" >/dev/null 2>&1 && left+=" ${id:0:12}"; done
 if [ -n "$left" ]; then
-  log "error: Docker still holds mascri containers: $(echo $left)"
+  log "error: Docker still holds containers of this node:$left"
   exit 1
 fi
 log "node $node_name is down (logs kept in $log_dir)"

@@ -121,9 +121,12 @@ YAML
 # 2. The kubelet.
 if ! running "$kubelet_pid_file"; then
   log "starting kubelet $("$bin/kubelet" --version | awk '{print $2}') ($cgroup_driver cgroups, stats from CRI: $stats_from_cri)"
-  args=(--config "$kubelet_config" --root-dir "$node_dir/root" --cert-dir "$node_dir/pki" --hostname-override "$node_name" --node-ip 127.0.0.1 --v="${KUBELET_VERBOSITY:-2}")
+  args=(--config "$kubelet_config" --root-dir "$node_dir/root" --cert-dir "$node_dir/pki" --hostname-override "$node_name" --v="${KUBELET_VERBOSITY:-2}")
   [ -n "${KUBELET_KUBECONFIG:-}" ] && args+=(--kubeconfig "$KUBELET_KUBECONFIG")
-  nohup "$bin/kubelet" "${args[@]}" >>"$log_dir/kubelet.log" 2>&1 </dev/null &
+  # The kubelet removes "<log path>*" for each container it deletes: from an empty working
+  # directory, a runtime that ever answered an empty log path costs nothing.
+  mkdir -p "$node_dir/cwd"
+  (cd "$node_dir/cwd" && exec nohup "$bin/kubelet" "${args[@]}" >>"$log_dir/kubelet.log" 2>&1 </dev/null) &
   echo $! >"$kubelet_pid_file"
 fi
 for _ in $(seq 1 300); do

@@ -32,6 +32,10 @@ if (which === 'all' || which === 'e2e') suites.push({ name: 'e2e', files: find('
 // The kubelet suite (npm run test:kubelet) is not part of 'all': it needs the Kubernetes build.
 if (which === 'kubelet') suites.push({ name: 'kubelet', files: find('dist/test/kubelet'), concurrency: 1 });
 
+// The kubelet files add their kubelet's log here (test/kubelet/node.ts); counted at the end.
+const KUBELET_SUITE_LOG = join(process.env.MASCRI_KUBELET_DIR ?? '/var/lib/mascri-kubelet', 'logs', 'suite-kubelet.log');
+if (which === 'kubelet') rmSync(KUBELET_SUITE_LOG, { force: true });
+
 const tapDir = mkdtempSync(join(tmpdir(), 'mascri-tests-'));
 
 const ENGINE_CLI = '/usr/bin/docker';
@@ -67,6 +71,7 @@ for (const suite of suites) {
   if (result.status !== 0) ok = false;
 }
 rmSync(tapDir, { recursive: true, force: true });
+if (which === 'kubelet') spawnSync(process.execPath, ['scripts/kubelet-log-errors.mjs', KUBELET_SUITE_LOG], { stdio: 'inherit' });
 if (process.env.CI && skipped > 0) { console.error(`${skipped} tests were skipped; no test may be skipped in CI`); ok = false; }
 console.log(`\n${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
 process.exit(ok && failed === 0 && passed > 0 ? 0 : 1);

@@ -40,20 +40,30 @@ test('with a small containerLogMaxSize the kubelet rotates a chatty container\'s
   const dir = join(node.dir, 'pod-logs', `default_${pod.metadata.name}_${pod.metadata.uid}`, 'main');
   const current = join(dir, '0.log');
   await waitFor('the last line in the current log file', async () => (existsSync(current) && readFileSync(current, 'utf8').includes(' F done\n') ? true : undefined), 180_000);
-  const rotated = readdirSync(dir)
-    .filter((name) => name.startsWith('0.log.'))
-    .sort(); // the suffix is a timestamp (YYYYMMDD-hhmmss), so names sort by age
+  // The kubelet compresses a rotated file to a .tmp, renames it to .gz and then removes the
+  // original: read once no file is half-way through that.
+  const rotated = await waitFor(
+    'the rotated files to settle',
+    async () => {
+      const names = readdirSync(dir).filter((name) => name.startsWith('0.log.'));
+      const settled = names.every((name) => /^0\.log\.\d{8}-\d{6}(\.gz)?$/.test(name) && !(name.endsWith('.gz') ? false : names.includes(`${name}.gz`)));
+      return settled ? names.sort() : undefined; // the suffix is a timestamp (YYYYMMDD-hhmmss), so names sort by age
+    },
+    60_000,
+  );
   assert.ok(rotated.length >= 2, `the kubelet rotated the log at least twice (files: ${readdirSync(dir).join(', ')})`);
   assert.ok(rotated.some((name) => name.endsWith('.gz')), 'older rotations are compressed');
   const lines: string[] = [];
-  for (const name of rotated) {
+  const parts: string[] = [];
+  for (const name of [...rotated, '0.log']) {
     const bytes = readFileSync(join(dir, name));
-    lines.push(...criLines((name.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8')));
+    const part = criLines((name.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8'));
+    parts.push(`${name}: ${part.length} lines, ${part[0]?.split(' ').slice(0, 2).join(' ')} .. ${part.at(-1)?.split(' ').slice(0, 2).join(' ')}`);
+    lines.push(...part);
   }
-  lines.push(...criLines(readFileSync(current, 'utf8')));
   const expected = Array.from({ length: LINES }, (_, i) => `line ${i + 1} ${String(i + 1).padStart(40, '0')}`);
   expected.push('done');
-  assert.equal(lines.length, expected.length, 'every line once');
+  assert.equal(lines.length, expected.length, `every line once (files: ${parts.join('; ')})`);
   assert.deepEqual(lines, expected, 'in order');
   assert.doesNotMatch(node.kubeletLog(), /Failed to rotate log|reopen container log failed/, 'every ReopenContainerLog succeeded');
   // The kubelet still reads the current file.

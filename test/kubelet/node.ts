@@ -5,13 +5,15 @@
  * Docker's view.
  */
 import { execa } from 'execa';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { CriClient } from '../../src/cri/client.js';
 import { ROOT, waitFor } from '../helpers.js';
 
 export const SCRIPTS = join(ROOT, 'scripts');
+/** The kubelet's log of every file of the suite, in the node's logs directory. */
+export const SUITE_LOG = 'suite-kubelet.log';
 
 /** The part of a v1.Pod the tests read from the kubelet's /pods. */
 export interface KubePod {
@@ -74,6 +76,9 @@ export class KubeletNode {
   static async up(options: NodeOptions = {}): Promise<KubeletNode> {
     const env = { ...options.env };
     await runScript('kubelet-down.sh', env);
+    // Each file reads its own node's logs; the suite keeps them all in suite-kubelet.log (see down()).
+    const logs = join(env.MASCRI_KUBELET_DIR ?? '/var/lib/mascri-kubelet', 'logs');
+    for (const name of ['kubelet.log', 'mascri.log']) rmSync(join(logs, name), { force: true });
     const summary = await runScript('kubelet-up.sh', env);
     return new KubeletNode(env, summary);
   }
@@ -82,7 +87,12 @@ export class KubeletNode {
   async down(): Promise<void> {
     this.criClient?.close();
     this.criClient = undefined;
-    await runScript('kubelet-down.sh', this.env);
+    try {
+      await runScript('kubelet-down.sh', this.env);
+    } finally {
+      // The suite counts the kubelet's CRI errors over every file (scripts/kubelet-log-errors.mjs).
+      appendFileSync(join(this.dir, 'logs', SUITE_LOG), this.kubeletLog());
+    }
   }
 
   /** A CRI client on this node's mascri: mascri's view of the node. */

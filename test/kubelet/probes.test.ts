@@ -39,7 +39,7 @@ test('an exec liveness probe that starts failing makes the kubelet restart the c
   const running = containers.filter((c) => c.state === 'CONTAINER_RUNNING');
   assert.equal(running.length, 1);
   assert.equal(running[0]!.metadata?.attempt, 1, 'the running container is attempt 1');
-  assert.equal(`docker://${running[0]!.id}`, status.containerID);
+  assert.equal(status.containerID, `mascri://${running[0]!.id}`, 'the kubelet names containers by the runtime mascri reports');
   assert.ok(node.kubeletLog().includes('failed liveness probe, will be restarted'), 'the kubelet logged the restart');
 });
 
