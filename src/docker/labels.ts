@@ -111,7 +111,8 @@ function encodeLabels(mirrored: Record<string, string>, own: Record<string, stri
  * Sets `key` to `value` when one label-file line can carry it, else stores it in parts:
  * `key.parts` = the count (with ",json" when the value holds characters a line cannot, and the
  * parts are of its JSON string instead) and `key.0`, `key.1`, ... of at most LABEL_PART_BYTES each,
- * cut between code points so that each is valid UTF-8.
+ * cut between code points so that each is valid UTF-8. The type and sandbox-id labels, which
+ * Docker filters on (`--filter label=`), are short and plain, so they always stay whole.
  */
 function putValue(out: Record<string, string>, key: string, value: string): void {
   const safe = lineSafeValue(value);
