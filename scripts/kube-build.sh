@@ -6,10 +6,13 @@
 # and are rebuilt only when the pin (or the list of components) changes.
 #   scripts/kube-build.sh            build if needed, print the bin directory
 #   scripts/kube-build.sh --print    print the bin directory only (exit 1 when not built)
+# MASCRI_KUBE_VERSION=v1.x.y tries another release without changing the pin.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=kube-release.env
 . "$here/kube-release.env"
+# MASCRI_KUBE_VERSION overrides the pin for one run (to try another release).
+KUBE_VERSION="${MASCRI_KUBE_VERSION:-$KUBE_VERSION}"
 cache="${MASCRI_KUBE_CACHE:-/var/cache/mascri-kube}/$KUBE_VERSION"
 bin="$cache/bin"
 stamp="$bin/.built"
@@ -36,9 +39,13 @@ log "building Kubernetes $KUBE_VERSION ($KUBE_COMPONENTS) in $mod; log: $buildlo
 export GOFLAGS="${GOFLAGS:-} -mod=mod" GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 # The kubernetes module's own go.mod lists its staging modules in a replace block pointing into
 # ./staging; the build module replaces each by the version published for this release.
-gomod_file=$(cd "$mod" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" 2>>"$buildlog" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p') \
-  || die "could not get k8s.io/kubernetes@$KUBE_VERSION from the Go module proxy ($(tail -1 "$buildlog")); check GOPROXY or the pin in scripts/kube-release.env"
-[ -n "$gomod_file" ] || die "could not get k8s.io/kubernetes@$KUBE_VERSION from the Go module proxy ($(tail -1 "$buildlog"))"
+download=$(cd "$mod" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" 2>>"$buildlog") || true
+echo "$download" >>"$buildlog"
+gomod_file=$(echo "$download" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+if [ -z "$gomod_file" ]; then
+  reason=$(echo "$download" | sed -n 's/.*"Error": "\(.*\)".*/\1/p' | sed 's/\\n.*//; s/\\t//g')
+  die "could not get k8s.io/kubernetes@$KUBE_VERSION from the Go module proxy (${reason:-$(tail -1 "$buildlog")}); check GOPROXY, or the pin in scripts/kube-release.env"
+fi
 go_version=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod_file")
 staging_mods=$(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$gomod_file")
 [ -n "$staging_mods" ] || die "no staging modules found in the go.mod of k8s.io/kubernetes@$KUBE_VERSION"

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { waitFor } from '../helpers.js';
-import { busybox, KubeletNode, staticPod, waitForNoDockerContainers } from './node.js';
+import { busybox, KubeletNode, staticPod } from './node.js';
 
 let node: KubeletNode;
 const LINES = 3000;
@@ -16,8 +16,6 @@ before(async () => {
 });
 
 after(async () => {
-  node?.deletePod('chatty');
-  if (node) await waitForNoDockerContainers(node.podName('chatty'));
   await node?.down();
 });
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { waitFor } from '../helpers.js';
-import { busybox, KubeletNode, staticPod, waitForNoDockerContainers } from './node.js';
+import { busybox, KubeletNode, staticPod } from './node.js';
 
 let node: KubeletNode;
 
@@ -12,8 +12,6 @@ before(async () => {
 });
 
 after(async () => {
-  for (const name of ['liveness', 'readiness', 'slow-probe']) node?.deletePod(name);
-  for (const name of ['liveness', 'readiness', 'slow-probe']) if (node) await waitForNoDockerContainers(node.podName(name));
   await node?.down();
 });
 

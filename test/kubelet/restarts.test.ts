@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { dockerInspect, waitFor } from '../helpers.js';
-import { busybox, KubeletNode, staticPod, waitForNoDockerContainers, type KubePod } from './node.js';
+import { busybox, KubeletNode, staticPod, type KubePod } from './node.js';
 
 let node: KubeletNode;
 let pod: KubePod;
@@ -22,8 +22,6 @@ before(async () => {
 });
 
 after(async () => {
-  node?.deletePod('steady');
-  if (node) await waitForNoDockerContainers(node.podName('steady'));
   await node?.down();
 });
 

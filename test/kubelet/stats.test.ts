@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { waitFor } from '../helpers.js';
-import { busybox, KubeletNode, staticPod, waitForNoDockerContainers, type StatsSummary } from './node.js';
+import { busybox, KubeletNode, staticPod, type StatsSummary } from './node.js';
 
 const PODS = ['stats-a', 'stats-b'];
 let node: KubeletNode | undefined;
@@ -65,8 +65,6 @@ for (const fromCri of [false, true]) {
         const sum = (pod.containers ?? []).reduce((n, c) => n + (c.memory?.workingSetBytes ?? 0), 0);
         assert.ok((pod.memory?.workingSetBytes ?? 0) >= sum * 0.5, `${name}: pod memory ${pod.memory?.workingSetBytes} against containers ${sum}`);
       }
-      for (const name of PODS) node.deletePod(name);
-      for (const name of PODS) await waitForNoDockerContainers(node.podName(name));
       await node.down();
       node = undefined;
     });

@@ -10,7 +10,7 @@ import { startPortForward } from '../../src/cli/streaming-client/port-forward.js
 import { streamRemoteCommand } from '../../src/cli/streaming-client/remote-command.js';
 import type { Transport } from '../../src/cli/streaming-client/dial.js';
 import { waitFor } from '../helpers.js';
-import { busybox, KubeletNode, staticPod, waitForNoDockerContainers } from './node.js';
+import { busybox, KubeletNode, staticPod } from './node.js';
 
 let node: KubeletNode;
 const POD = 'streams';
@@ -25,8 +25,6 @@ before(async () => {
 });
 
 after(async () => {
-  node?.deletePod(POD);
-  if (node) await waitForNoDockerContainers(node.podName(POD));
   await node?.down();
 });
 
