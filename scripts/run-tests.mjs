@@ -50,7 +50,7 @@ if ((which === 'all' || which === 'e2e') && existsSync(ENGINE_CLI)) {
     mkdirSync(binDir);
     symlinkSync(ENGINE_CLI, join(binDir, 'docker'));
     const files = find('dist/test/e2e').filter((path) => CORE_E2E.some((name) => path.endsWith(`/${name}.test.js`)));
-    suites.push({ name: `e2e with the docker CLI ${engineVersion} (${ENGINE_CLI}; PATH has ${pathVersion})`, files, concurrency: 1, env: { PATH: `${binDir}:${process.env.PATH}` } });
+    if (files.length > 0) suites.push({ name: `e2e with the docker CLI ${engineVersion} (${ENGINE_CLI}; PATH has ${pathVersion})`, files, concurrency: 1, env: { PATH: `${binDir}:${process.env.PATH}` } });
   }
 }
 

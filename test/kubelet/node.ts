@@ -4,6 +4,7 @@
  * kubelet's own endpoints (/pods, /stats/summary, /healthz, /containerLogs, /run) and mascri's or
  * Docker's view.
  */
+import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -83,8 +84,13 @@ export class KubeletNode {
     return new KubeletNode(env, summary);
   }
 
-  /** Stops the node (kubelet-down.sh); fails when Docker still holds a container of it. */
+  /**
+   * Stops the node (kubelet-down.sh); fails when Docker still holds a container of it, or when mascri
+   * answered a container log path that is not the absolute one under the node's pod log directory
+   * (the kubelet deletes "<log path>*" when it removes a container).
+   */
   async down(): Promise<void> {
+    const wrongLogPaths = await this.containersWithWrongLogPaths().catch((error: Error) => [`cannot list containers: ${error.message}`]);
     this.criClient?.close();
     this.criClient = undefined;
     try {
@@ -93,6 +99,19 @@ export class KubeletNode {
       // The suite counts the kubelet's CRI errors over every file (scripts/kubelet-log-errors.mjs).
       appendFileSync(join(this.dir, 'logs', SUITE_LOG), this.kubeletLog());
     }
+    assert.deepEqual(wrongLogPaths, [], 'every container has its absolute log path under the pod log directory');
+  }
+
+  private async containersWithWrongLogPaths(): Promise<string[]> {
+    const podLogs = `${join(this.dir, 'pod-logs')}/`;
+    const { containers } = await this.cri.callRuntime('ListContainers', {});
+    const wrong: string[] = [];
+    for (const container of containers) {
+      const status = await this.cri.callRuntime('ContainerStatus', { containerId: container.id }).catch(() => undefined);
+      const logPath = status?.status?.logPath;
+      if (status && !(logPath?.startsWith(podLogs) && logPath.endsWith('.log'))) wrong.push(`${container.metadata?.name} (${container.id.slice(0, 12)}): "${logPath}"`);
+    }
+    return wrong;
   }
 
   /** A CRI client on this node's mascri: mascri's view of the node. */
