@@ -16,11 +16,11 @@ KUBE_VERSION="${MASCRI_KUBE_VERSION:-$KUBE_VERSION}"
 cache="${MASCRI_KUBE_CACHE:-/var/cache/mascri-kube}/$KUBE_VERSION"
 bin="$cache/bin"
 stamp="$bin/.built"
-want="$KUBE_VERSION $KUBE_COMPONENTS"
+want="$KUBE_VERSION $KUBE_COMPONENTS ${KUBE_EXTRA_COMPONENTS:-}"
 log() { printf '[kube-build] %s\n' "$*" >&2; }
 die() { printf '[kube-build] error: %s\n' "$*" >&2; exit 1; }
 
-built() { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && for c in $KUBE_COMPONENTS; do [ -x "$bin/$c" ] || return 1; done; }
+built() { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && for c in $KUBE_COMPONENTS ${KUBE_EXTRA_COMPONENTS:-}; do [ -x "$bin/$c" ] || return 1; done; }
 
 if [ "${1:-}" = "--print" ]; then built && { echo "$bin"; exit 0; }; exit 1; fi
 if built; then echo "$bin"; exit 0; fi
@@ -64,13 +64,19 @@ staging_mods=$(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p
 rm -f "$mod/go.sum"
 pkgs=()
 for c in $KUBE_COMPONENTS; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
-if ! (cd "$mod" && go get "${pkgs[@]}" >>"$buildlog" 2>&1); then
+# etcd's main package, at the version the kubernetes module itself requires.
+etcd_pkg=go.etcd.io/etcd/server/v3
+etcd_version=$(sed -n 's#^[[:space:]]*go.etcd.io/etcd/server/v3 \(v[^ ]*\).*#\1#p' "$gomod_file" | head -1)
+[ -n "$etcd_version" ] || die "the go.mod of k8s.io/kubernetes@$KUBE_VERSION names no go.etcd.io/etcd/server/v3 version"
+if ! (cd "$mod" && go get "${pkgs[@]}" "$etcd_pkg@$etcd_version" >>"$buildlog" 2>&1); then
   missing=$(grep -m1 -E 'not available|unknown revision|404|403|no matching versions|invalid version' "$buildlog" || tail -1 "$buildlog")
   die "could not resolve the modules for Kubernetes $KUBE_VERSION: $missing (see $buildlog)"
 fi
 
 minor="${BASH_REMATCH[1]}"
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# The release's own date (from the proxy's .info), so that a rebuild reuses Go's build cache.
+now=$(echo "$download" | sed -n 's/.*"Info": "\(.*\)".*/\1/p' | xargs cat 2>/dev/null | sed -n 's/.*"Time":"\([^"]*\)".*/\1/p')
+now="${now:-1970-01-01T00:00:00Z}"
 ldflags="-s -w"
 for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$now -X $p.gitCommit=0000000000000000000000000000000000000000"
@@ -80,8 +86,11 @@ rm -rf "$tmpbin"; mkdir -p "$tmpbin"
 if ! (cd "$mod" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$tmpbin/" "${pkgs[@]}" >>"$buildlog" 2>&1); then
   die "go build of Kubernetes $KUBE_VERSION failed: $(grep -m1 -E 'error|cannot|undefined|requires go' "$buildlog" || tail -1 "$buildlog") (see $buildlog)"
 fi
-for c in $KUBE_COMPONENTS; do mv -f "$tmpbin/$c" "$bin/$c"; done
+if [[ " ${KUBE_EXTRA_COMPONENTS:-} " == *" etcd "* ]] && ! (cd "$mod" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmpbin/etcd" "$etcd_pkg" >>"$buildlog" 2>&1); then
+  die "go build of etcd ($etcd_pkg@$etcd_version) failed: $(tail -1 "$buildlog") (see $buildlog)"
+fi
+for c in $KUBE_COMPONENTS ${KUBE_EXTRA_COMPONENTS:-}; do mv -f "$tmpbin/$c" "$bin/$c"; done
 rmdir "$tmpbin"
 echo "$want" >"$stamp"
-log "built in $(( $(date +%s) - start )) s: $("$bin/kubelet" --version)"
+log "built in $(( $(date +%s) - start )) s: $("$bin/kubelet" --version), etcd $("$bin/etcd" --version 2>/dev/null | sed -n "s/^etcd Version: //p")"
 echo "$bin"

@@ -19,5 +19,5 @@ running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 healthy() { [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$kubelet_healthz_port/healthz" 2>/dev/null)" = ok ]; }
 mascri_cli() { "$root/bin/mascri" -r "$mascri_endpoint" -t 10s "$@"; }
 summary() {
-  echo "KUBELET_DIR=$node_dir MASCRI_ENDPOINT=$mascri_endpoint KUBELET_URL=https://127.0.0.1:$kubelet_port KUBELET_READONLY_URL=http://127.0.0.1:$kubelet_ro_port"
+  echo "KUBELET_DIR=$node_dir MASCRI_ENDPOINT=$mascri_endpoint KUBELET_URL=https://${KUBELET_ADDRESS:-127.0.0.1}:$kubelet_port KUBELET_READONLY_URL=http://${KUBELET_ADDRESS:-127.0.0.1}:$kubelet_ro_port"
 }

@@ -14,6 +14,8 @@
 #   KUBELET_EXTRA_CONFIG    extra YAML lines appended to the KubeletConfiguration
 #   KUBELET_KUBECONFIG      a kubeconfig: the kubelet registers with that API server (cluster mode)
 #   KUBELET_RUNTIME_ENDPOINT  another CRI endpoint for the kubelet (default: this node's mascri)
+#   KUBELET_CLIENT_CA, KUBELET_NODE_IP, KUBELET_ADDRESS, KUBELET_CGROUP_ROOT   cluster mode (scripts/kube-up.sh)
+#   MASCRI_EXTRA_ARGS       more flags for mascri serve
 # On success the last line is: KUBELET_DIR=... MASCRI_ENDPOINT=... KUBELET_URL=... KUBELET_READONLY_URL=...
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -68,6 +70,28 @@ oom_adj=-999
 [ "$own_oom" -gt -999 ] && ! (echo -999 >/proc/self/oom_score_adj) 2>/dev/null && oom_adj=$own_oom
 
 stats_from_cri="${KUBELET_STATS_FROM_CRI:-false}"
+# Standalone: anyone on 127.0.0.1 may use the kubelet's API. In a cluster: client certificates signed
+# by the cluster CA (the API server's), and the API server decides (webhook).
+auth_config="authentication:
+  anonymous:
+    enabled: true
+  webhook:
+    enabled: false
+authorization:
+  mode: AlwaysAllow"
+if [ -n "${KUBELET_KUBECONFIG:-}" ]; then
+  [ -f "${KUBELET_CLIENT_CA:-}" ] || die "KUBELET_KUBECONFIG is set but KUBELET_CLIENT_CA ('${KUBELET_CLIENT_CA:-}') is not a CA file"
+  auth_config="authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    enabled: true
+  x509:
+    clientCAFile: $KUBELET_CLIENT_CA
+authorization:
+  mode: Webhook
+clusterDomain: cluster.local"
+fi
 register_node=false
 [ -n "${KUBELET_KUBECONFIG:-}" ] && register_node=true
 cat >"$kubelet_config" <<YAML
@@ -77,23 +101,17 @@ kind: KubeletConfiguration
 containerRuntimeEndpoint: ${KUBELET_RUNTIME_ENDPOINT:-$mascri_endpoint}
 imageServiceEndpoint: ${KUBELET_RUNTIME_ENDPOINT:-$mascri_endpoint}
 cgroupDriver: $cgroup_driver
-cgroupRoot: /
+cgroupRoot: ${KUBELET_CGROUP_ROOT:-/}
 cgroupsPerQOS: true
 staticPodPath: $manifests
 fileCheckFrequency: 2s
 podLogsDir: $pod_logs_dir
-address: 127.0.0.1
+address: ${KUBELET_ADDRESS:-127.0.0.1}
 port: $kubelet_port
 readOnlyPort: $kubelet_ro_port
 healthzBindAddress: 127.0.0.1
 healthzPort: $kubelet_healthz_port
-authentication:
-  anonymous:
-    enabled: true
-  webhook:
-    enabled: false
-authorization:
-  mode: AlwaysAllow
+$auth_config
 # This host (cgroup v1, no swap partition) is refused by the defaults.
 failCgroupV1: false
 failSwapOn: false
@@ -126,6 +144,7 @@ if ! running "$kubelet_pid_file"; then
   log "starting kubelet $("$bin/kubelet" --version | awk '{print $2}') ($cgroup_driver cgroups, stats from CRI: $stats_from_cri)"
   args=(--config "$kubelet_config" --root-dir "$node_dir/root" --cert-dir "$node_dir/pki" --hostname-override "$node_name" --v="${KUBELET_VERBOSITY:-2}")
   [ -n "${KUBELET_KUBECONFIG:-}" ] && args+=(--kubeconfig "$KUBELET_KUBECONFIG")
+  [ -n "${KUBELET_NODE_IP:-}" ] && args+=(--node-ip "$KUBELET_NODE_IP")
   # The kubelet removes "<log path>*" for each container it deletes: from an empty working
   # directory, a runtime that ever answered an empty log path costs nothing.
   mkdir -p "$node_dir/cwd"
