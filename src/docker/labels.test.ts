@@ -4,6 +4,7 @@ import { utf8Length } from '../common/utf8.js';
 import {
   LABEL_ANNOTATIONS,
   LABEL_CONFIG,
+  LABEL_INSTANCE,
   LABEL_LOG_DIRECTORY,
   LABEL_PART_BYTES,
   LABEL_TYPE,
@@ -11,8 +12,11 @@ import {
   decodeContainerLabels,
   decodeSandboxLabels,
   getValue,
+  instanceLabelFilter,
+  instanceOf,
   isReservedLabel,
   labelFileText,
+  ownedBy,
   sandboxLabels,
 } from './labels.js';
 
@@ -138,6 +142,56 @@ describe('sandbox and container labels', () => {
   test("a user label with mascri's prefix is not mirrored: mascri's own labels win", () => {
     const labels = sandboxLabels(sandboxInput({ labels: { 'io.mascri.type': 'container' } as Record<string, string> }));
     assert.equal(labels[LABEL_TYPE], 'sandbox', "mascri's own labels win");
+  });
+});
+
+describe('instances', () => {
+  const containerInput = (instance?: string) => ({
+    sandboxId: 'f'.repeat(64),
+    metadata: { name: 'c', attempt: 0 },
+    labels: {},
+    annotations: {},
+    logPath: '',
+    image: 'i',
+    config: {},
+    pod: { name: 'p', namespace: 'ns', uid: 'u' },
+    ...(instance === undefined ? {} : { instance }),
+  });
+
+  test('a named instance labels its sandboxes and containers; the default sets no instance label', () => {
+    assert.equal(sandboxLabels(sandboxInput({ instance: 'node-a' }))[LABEL_INSTANCE], 'node-a');
+    assert.equal(containerLabels(containerInput('node-a'))[LABEL_INSTANCE], 'node-a');
+    assert.ok(!(LABEL_INSTANCE in sandboxLabels(sandboxInput())));
+    assert.ok(!(LABEL_INSTANCE in sandboxLabels(sandboxInput({ instance: '' }))));
+    assert.ok(!(LABEL_INSTANCE in containerLabels(containerInput())));
+    assert.equal(instanceOf(throughDocker(containerLabels(containerInput('b')))), 'b');
+    assert.equal(instanceOf(containerLabels(containerInput())), '');
+    assert.equal(instanceOf(null), '');
+  });
+
+  test('a user label cannot claim an instance', () => {
+    const labels = sandboxLabels(sandboxInput({ labels: { [LABEL_INSTANCE]: 'other' } }));
+    assert.ok(!(LABEL_INSTANCE in labels));
+    assert.ok(ownedBy('', labels));
+  });
+
+  test('each instance owns only its own containers; the default owns those without an instance label', () => {
+    const mine = containerLabels(containerInput('a'));
+    const theirs = sandboxLabels(sandboxInput({ instance: 'b' }));
+    const unnamed = sandboxLabels(sandboxInput());
+    assert.ok(ownedBy('a', mine));
+    assert.ok(!ownedBy('a', theirs));
+    assert.ok(!ownedBy('a', unnamed));
+    assert.ok(ownedBy('', unnamed));
+    assert.ok(!ownedBy('', mine), 'the default instance does not see named instances');
+    assert.ok(!ownedBy('', { app: 'x' }), 'a container that is not mascri\'s belongs to no instance');
+    assert.ok(!ownedBy('a', { [LABEL_INSTANCE]: 'a' }), 'an instance label without the type label is not a mascri container');
+    assert.ok(!ownedBy('', null));
+  });
+
+  test('Docker filters on the instance label when there is one, else on every mascri container', () => {
+    assert.equal(instanceLabelFilter('node-a'), `${LABEL_INSTANCE}=node-a`);
+    assert.equal(instanceLabelFilter(''), LABEL_TYPE);
   });
 });
 

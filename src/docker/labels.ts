@@ -26,6 +26,8 @@ export const LABEL_LOG_DIRECTORY = 'io.mascri.log-directory';
 export const LABEL_LOG_PATH = 'io.mascri.log-path';
 export const LABEL_RUNTIME_HANDLER = 'io.mascri.runtime-handler';
 export const LABEL_IMAGE = 'io.mascri.image';
+/** The `mascri serve --instance` that made the container; absent for the default instance. */
+export const LABEL_INSTANCE = 'io.mascri.instance';
 /** The Kubernetes labels cri-dockerd sets, for tools that look for them. */
 export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
 export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
@@ -57,6 +59,8 @@ export interface SandboxLabelInput {
   runtimeHandler: string;
   /** The creation config, kept whole (JSON). */
   config: unknown;
+  /** The serving instance (`mascri serve --instance`); '' or absent for the default one, which sets no label. */
+  instance?: string;
 }
 
 /** The Docker labels of a sandbox's pause container. */
@@ -76,6 +80,7 @@ export function sandboxLabels(input: SandboxLabelInput): Record<string, string> 
       [LABEL_LOG_DIRECTORY]: input.logDirectory,
       [LABEL_RUNTIME_HANDLER]: input.runtimeHandler,
       [LABEL_CONFIG]: JSON.stringify(input.config),
+      ...instanceLabel(input.instance),
     },
   );
 }
@@ -190,6 +195,8 @@ export interface ContainerLabelInput {
   config: unknown;
   /** The sandbox's pod metadata, for the Kubernetes labels tools look for. */
   pod: { name: string; namespace: string; uid: string };
+  /** The serving instance (`mascri serve --instance`); '' or absent for the default one, which sets no label. */
+  instance?: string;
 }
 
 /** The Docker labels of a container. */
@@ -211,6 +218,7 @@ export function containerLabels(input: ContainerLabelInput): Record<string, stri
       [LABEL_LOG_PATH]: input.logPath,
       [LABEL_IMAGE]: input.image,
       [LABEL_CONFIG]: JSON.stringify(input.config),
+      ...instanceLabel(input.instance),
     },
   );
 }
@@ -229,4 +237,30 @@ export function decodeContainerLabels(labels: Record<string, string> | null | un
     config: parseJson(getValue(labels, LABEL_CONFIG), {}),
     pod: { name: labels[LABEL_POD_NAME] ?? '', namespace: labels[LABEL_POD_NAMESPACE] ?? '', uid: labels[LABEL_POD_UID] ?? '' },
   };
+}
+
+function instanceLabel(instance: string | undefined): Record<string, string> {
+  return instance ? { [LABEL_INSTANCE]: instance } : {};
+}
+
+/** The instance a container's labels name: '' for the default instance (no label). */
+export function instanceOf(labels: Record<string, string> | null | undefined): string {
+  return labels?.[LABEL_INSTANCE] ?? '';
+}
+
+/**
+ * True when the container is one of mascri's and belongs to `instance` ('' the default, which
+ * owns only containers without an instance label): each server sees only its own.
+ */
+export function ownedBy(instance: string, labels: Record<string, string> | null | undefined): boolean {
+  return Boolean(labels?.[LABEL_TYPE]) && instanceOf(labels) === instance;
+}
+
+/**
+ * The `--filter label=` value that narrows `docker ps` and `docker events` to `instance` as far
+ * as Docker can: its instance label, or for the default instance every mascri container (Docker
+ * cannot filter on a label being absent, so the caller keeps only those ownedBy the default).
+ */
+export function instanceLabelFilter(instance: string): string {
+  return instance ? `${LABEL_INSTANCE}=${instance}` : LABEL_TYPE;
 }
