@@ -1,8 +1,9 @@
-import type { Command } from 'commander';
-import { MascriError } from '../common/errors.js';
+import { Option, type Command } from 'commander';
+import { MascriError, grpcCodeName } from '../common/errors.js';
 import { Logger, isLogLevel } from '../common/logger.js';
 import { DEFAULT_ENDPOINT } from '../cri/client.js';
 import { createDockerAdapter } from '../docker/adapter.js';
+import { checkInstanceName } from '../docker/naming.js';
 import { checkHttpAddress, type HttpAddress } from '../server/operator/address.js';
 import { MascriServer } from '../server/server.js';
 import { parseDuration } from './output.js';
@@ -19,6 +20,7 @@ interface ServeOptions {
   streamIdleTimeout: string;
   http?: string;
   httpAllowRemote?: boolean;
+  instance?: string;
 }
 
 /** `serve`: run the CRI server until SIGINT/SIGTERM. */
@@ -35,6 +37,11 @@ export function registerServeCommand(program: Command): void {
     .option('--stream-idle-timeout <duration>', 'close an exec/attach/port-forward connection with no traffic for this long, ending its process (0: never)', '4h')
     .option('--http <host:port>', 'serve /healthz, /metrics and the CRI as JSON over HTTP here (off by default; loopback only unless --http-allow-remote)')
     .option('--http-allow-remote', 'allow --http on an address other machines can reach (it has no authentication)')
+    .addOption(
+      new Option('--instance <name>', 'instance (node) name, a DNS label: this server sees, lists and removes only the pods and containers made with it, so several can share one Docker engine (default: none, only containers made without one)').env(
+        'MASCRI_INSTANCE',
+      ),
+    )
     .action(async (options: ServeOptions) => {
       if (!isLogLevel(options.logLevel)) {
         process.stderr.write(`mascri serve: unknown --log-level "${options.logLevel}": use debug, info, warn or error\n`);
@@ -59,6 +66,14 @@ export function registerServeCommand(program: Command): void {
         process.stderr.write(`mascri serve: --stream-idle-timeout: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exit(2);
       }
+      let instance: string;
+      try {
+        instance = checkInstanceName(options.instance ?? '');
+      } catch (error) {
+        const code = error instanceof MascriError ? `${grpcCodeName(error.code)}: ` : '';
+        process.stderr.write(`mascri serve: ${code}--instance (or MASCRI_INSTANCE): ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(2);
+      }
       const log = new Logger(options.logLevel);
       let server: MascriServer;
       try {
@@ -66,6 +81,7 @@ export function registerServeCommand(program: Command): void {
           listen: options.listen,
           docker: createDockerAdapter(options.docker, log),
           podInfraImage: options.podInfraImage,
+          instance,
           stateDir: options.stateDir,
           streamingAddress: options.streamingAddress,
           streamIdleTimeoutMs,

@@ -2,6 +2,7 @@ import type { DockerCli } from './cli.js';
 import type { HostConfigExtras } from './create-relay.js';
 import { DockerError, type DockerErrorKind } from './errors.js';
 import { parseJsonLines } from './cli.js';
+import { LABEL_INSTANCE, instanceLabelFilter } from './labels.js';
 import { withLabelFile } from './label-file.js';
 import type { DockerContainerInspect } from './types.js';
 
@@ -63,15 +64,20 @@ export class DockerContainers {
     return found;
   }
 
-  /** Full IDs of all containers (running or not) carrying every given label (`key` or `key=value`). */
-  async listIds(labels: readonly string[]): Promise<string[]> {
-    const { stdout } = await this.docker.run(['ps', '--all', '--quiet', '--no-trunc', ...labels.flatMap((label) => ['--filter', `label=${label}`])]);
-    return stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+  /**
+   * Full IDs of the mascri containers of `instance` ('' the default instance) that carry every
+   * given label (`key` or `key=value`), running or not. Docker filters on the instance label; the
+   * default instance's (no such label, which Docker cannot filter on) are picked out here.
+   */
+  async listIds(instance: string, labels: readonly string[] = []): Promise<string[]> {
+    const filters = [instanceLabelFilter(instance), ...labels].flatMap((label) => ['--filter', `label=${label}`]);
+    const { stdout } = await this.docker.run(['ps', '--all', '--no-trunc', '--format', `{{.ID}}\t{{.Label "${LABEL_INSTANCE}"}}`, ...filters]);
+    return ownedIds(stdout, instance);
   }
 
-  /** Inspects every container carrying the labels (two docker calls). */
-  async list(labels: readonly string[]): Promise<DockerContainerInspect[]> {
-    return this.inspect(await this.listIds(labels));
+  /** Inspects every container listIds answers (two docker calls). */
+  async list(instance: string, labels: readonly string[] = []): Promise<DockerContainerInspect[]> {
+    return this.inspect(await this.listIds(instance, labels));
   }
 
   /** `docker update ...args -- id`: changes a container's resource limits live. */
@@ -87,6 +93,16 @@ async function ignoring(kinds: DockerErrorKind[], fn: () => Promise<unknown>): P
     if (error instanceof DockerError && kinds.includes(error.kind)) return;
     throw error;
   }
+}
+
+/** The IDs in `docker ps --format '{{.ID}}\t{{.Label "io.mascri.instance"}}'` output whose instance is `instance`. Pure. */
+export function ownedIds(stdout: string, instance: string): string[] {
+  const ids: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const [id = '', label = ''] = line.trim().split('\t');
+    if (id !== '' && label.trim() === instance) ids.push(id);
+  }
+  return ids;
 }
 
 function lastLine(stdout: string): string {

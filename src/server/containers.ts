@@ -56,7 +56,8 @@ export class ContainerService {
       if (!sandbox.inspect.State.Running) throw failedPrecondition(`pod sandbox "${sandbox.inspect.Id}" is not ready (its pause container is ${sandbox.inspect.State.Status}); containers can only be created in a ready sandbox`);
 
       const pod = sandbox.meta.metadata;
-      const name = containerName({ container: config.metadata!.name, attempt: config.metadata!.attempt }, pod);
+      const instance = this.ctx.options.instance;
+      const name = containerName({ container: config.metadata!.name, attempt: config.metadata!.attempt }, pod, instance);
       const logPath = resolveLogPath(sandbox.meta.logDirectory, config.logPath);
       const sandboxConfig = sandbox.meta.config as Partial<PodSandboxConfig__Output>;
       const labels = containerLabels({
@@ -68,6 +69,7 @@ export class ContainerService {
         image: imageRef,
         config: storedConfig(config),
         pod: { name: pod.name, namespace: pod.namespace, uid: pod.uid },
+        instance,
       });
       const host = await this.ctx.host.get();
       const plan = containerCreatePlan({

@@ -8,6 +8,12 @@ import type { ContainerStore } from './store.js';
 export interface ServerOptions {
   /** The pod infra ("pause") image every sandbox runs. */
   podInfraImage: string;
+  /**
+   * The instance (node) name of this server (`--instance`): its containers carry it in their
+   * names and labels, and it sees only those. '' is the default instance: today's names, and only
+   * containers without an instance label.
+   */
+  instance: string;
 }
 
 /** What every CRI area module receives: the Docker adapter, a logger and the settings. */

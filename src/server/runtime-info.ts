@@ -78,7 +78,7 @@ export class RuntimeInfoService {
     ];
     const info: Record<string, string> = {};
     if (request.verbose) {
-      info.config = JSON.stringify({ podInfraImage: this.ctx.options.podInfraImage, dockerCli: this.ctx.docker.cli.binary });
+      info.config = JSON.stringify({ instance: this.ctx.options.instance, podInfraImage: this.ctx.options.podInfraImage, dockerCli: this.ctx.docker.cli.binary });
       if (dockerInfo) info.docker = JSON.stringify(dockerInfo);
       info.host = JSON.stringify(hostSummary(await this.ctx.host.get()));
     }

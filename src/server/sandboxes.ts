@@ -50,7 +50,8 @@ export class SandboxService {
     }
     const metadata = { name: meta.name, namespace: meta.namespace, uid: meta.uid, attempt: meta.attempt };
     const what = `running pod sandbox ${describeMetadata(metadata)}`;
-    const name = sandboxContainerName(metadata);
+    const instance = this.ctx.options.instance;
+    const name = sandboxContainerName(metadata, instance);
     return doing(what, async () => {
       const dockerRuntime = await this.dockerRuntimeFor(request.runtimeHandler);
       const host = await this.ctx.host.get();
@@ -62,6 +63,7 @@ export class SandboxService {
         logDirectory: config.logDirectory ?? '',
         runtimeHandler: request.runtimeHandler ?? '',
         config: storedConfig(config),
+        instance,
       });
       const plan = sandboxRunPlan({ config, name, image: this.ctx.options.podInfraImage, host, dockerRuntime });
       for (const warning of plan.warnings) warnOnce(this.ctx.log, 'sandbox adapted to the host', warning, { sandbox: name });
@@ -170,10 +172,10 @@ export class SandboxService {
     return findSandbox(this.ctx.store, id);
   }
 
-  /** The sandbox's containers: from memory, and from Docker too (a stale store must not leave one running). */
+  /** The sandbox's containers: from memory, and from Docker too (a stale store must not leave one running); this instance's only. */
   private async memberIds(sandboxId: string): Promise<string[]> {
     const known = allContainers(this.ctx.store, sandboxId).map((c) => c.inspect.Id);
-    const listed = await this.ctx.docker.containers.listIds([`${LABEL_SANDBOX_ID}=${sandboxId}`]);
+    const listed = await this.ctx.docker.containers.listIds(this.ctx.options.instance, [`${LABEL_SANDBOX_ID}=${sandboxId}`]);
     return [...new Set([...known, ...listed])];
   }
 

@@ -168,7 +168,7 @@ describe('MascriServer over a unix socket with a fake Docker', () => {
 
   test('Status verbose adds the config, docker info and host summary', async () => {
     const response = await client.callRuntime('Status', { verbose: true });
-    assert.deepEqual(JSON.parse(response.info.config!), { podInfraImage: POD_INFRA_IMAGE, dockerCli: dockerStandIn });
+    assert.deepEqual(JSON.parse(response.info.config!), { instance: '', podInfraImage: POD_INFRA_IMAGE, dockerCli: dockerStandIn });
     assert.deepEqual(JSON.parse(response.info.docker!), INFO);
     const host = JSON.parse(response.info.host!);
     assert.equal(host.cgroupDriver, 'systemd');
@@ -309,4 +309,35 @@ describe('MascriServer over a unix socket with a fake Docker', () => {
     assert.equal((await fetch(`${base}/nowhere`)).status, 404);
   });
 
+});
+
+describe('MascriServer with an instance name', () => {
+  test('Status verbose shows the instance', async () => {
+    const instanceDir = mkdtempSync(join(tmpdir(), 'mascri-instance-'));
+    const instanceEndpoint = `unix://${join(instanceDir, 'mascri.sock')}`;
+    const server = await MascriServer.start({ listen: instanceEndpoint, docker, log: silentLogger, podInfraImage: POD_INFRA_IMAGE, stateDir: join(instanceDir, 'state'), instance: 'node-a' });
+    const client = new CriClient(instanceEndpoint, instanceEndpoint, 5000);
+    try {
+      const response = await client.callRuntime('Status', { verbose: true });
+      assert.equal(JSON.parse(response.info.config!).instance, 'node-a');
+    } finally {
+      client.close();
+      await server.stop();
+      rmSync(instanceDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a name that is not a DNS label is refused with INVALID_ARGUMENT before the socket is claimed', async () => {
+    const instanceDir = mkdtempSync(join(tmpdir(), 'mascri-instance-'));
+    const path = join(instanceDir, 'mascri.sock');
+    try {
+      await assert.rejects(
+        MascriServer.start({ listen: `unix://${path}`, docker, log: silentLogger, podInfraImage: POD_INFRA_IMAGE, stateDir: join(instanceDir, 'state'), instance: 'Node_A' }),
+        (error: { code: number; message: string }) => error.code === status.INVALID_ARGUMENT && /instance name "Node_A" is not valid/.test(error.message),
+      );
+      assert.equal(existsSync(path), false);
+    } finally {
+      rmSync(instanceDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -17,6 +17,7 @@ import { EventService } from './events.js';
 import { ContainerLogManager } from './logs/container-log-copier.js';
 import { ContainerStore } from './store.js';
 import { containerState } from '../docker/convert.js';
+import { checkInstanceName } from '../docker/naming.js';
 import { RuntimeInfoService } from './runtime-info.js';
 import { listAsStream } from './list-streams.js';
 import type { HttpAddress } from './operator/address.js';
@@ -30,7 +31,9 @@ import { addStreamingHandlers } from './streaming/wire.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/mascri';
 
-export interface StartOptions extends ServerOptions {
+export interface StartOptions extends Omit<ServerOptions, 'instance'> {
+  /** The instance (node) name; absent or '' for the default instance (checked: a DNS label). */
+  instance?: string;
   /** Where mascri keeps its own small state (log copy positions); default /var/lib/mascri. */
   stateDir?: string;
   /** "unix:///run/mascri/mascri.sock" (or a plain absolute path). */
@@ -77,15 +80,16 @@ export class MascriServer {
   /** Starts serving on `options.listen`; fails if another server is live there. */
   static async start(options: StartOptions): Promise<MascriServer> {
     // Claim the socket before anything starts, so a refused second server leaves nothing running.
+    const instance = checkInstanceName(options.instance ?? '');
     const path = socketPath(options.listen);
     if (path) await prepareSocketPath(path);
     const ctx: ServerContext = {
       docker: options.docker,
       log: options.log,
-      options: { podInfraImage: options.podInfraImage },
+      options: { podInfraImage: options.podInfraImage, instance },
       host: new HostProbe(options.docker, options.log),
       logs: new ContainerLogManager({ stateDir: join(options.stateDir ?? DEFAULT_STATE_DIR, 'logs'), log: options.log }),
-      store: new ContainerStore(options.docker, options.log),
+      store: new ContainerStore(options.docker, options.log, { instance }),
     };
     let streaming: StreamingService | undefined;
     let operator: OperatorServer | undefined;
@@ -190,7 +194,7 @@ export class MascriServer {
       });
       bound = true;
       if (path) await chmod(path, 0o660);
-      options.log.info('serving the CRI', { endpoint: options.listen, podInfraImage: options.podInfraImage, docker: options.docker.cli.binary });
+      options.log.info('serving the CRI', { endpoint: options.listen, instance: instance || '(default)', podInfraImage: options.podInfraImage, docker: options.docker.cli.binary });
       if (operator) options.log.info('serving the operator endpoint', { url: operator.url, paths: ['/healthz', '/metrics', '/v1/...'] });
       const mascri = new MascriServer(server, options.listen, path, options.log, ctx);
       mascri.streaming = streaming;

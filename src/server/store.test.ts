@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { Logger } from '../common/logger.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { DockerEvent, EventStreamHandlers } from '../docker/events.js';
-import { LABEL_TYPE } from '../docker/labels.js';
+import { LABEL_INSTANCE, LABEL_TYPE } from '../docker/labels.js';
 import type { DockerContainerInspect } from '../docker/types.js';
 import { ContainerStore } from './store.js';
 
@@ -65,7 +65,7 @@ describe('ContainerStore: events and writes interleaved', () => {
     test(`a die after a write's refresh looked is not lost (${refreshAnswersFirst ? 'refresh' : 'event look'} answers first)`, async () => {
       const docker = new FakeDocker();
       const events = new FakeEvents();
-      const store = new ContainerStore(docker.adapter(), new Logger('error'), events);
+      const store = new ContainerStore(docker.adapter(), new Logger('error'), { events });
       await store.start();
       assert.equal(store.peek(ID)?.State.Status, 'running');
 
@@ -99,7 +99,7 @@ describe('ContainerStore: events and writes interleaved', () => {
     let inspects = 0;
     const adapter = docker.adapter();
     const counting = { ...adapter.containers, inspect: async (ids: readonly string[]) => (inspects++, adapter.containers.inspect(ids)) };
-    const store = new ContainerStore({ ...adapter, containers: counting } as unknown as DockerAdapter, new Logger('error'), events);
+    const store = new ContainerStore({ ...adapter, containers: counting } as unknown as DockerAdapter, new Logger('error'), { events });
     await store.start();
     docker.state = 'exited';
     events.emit('die', Date.now() - 1000);
@@ -110,3 +110,75 @@ describe('ContainerStore: events and writes interleaved', () => {
     store.stop();
   });
 });
+
+describe('ContainerStore: one instance among several on an engine', () => {
+  /** A container of `instance` ('' the default), with an ID made of `char`. */
+  function owned(char: string, instance: string): DockerContainerInspect {
+    const labels: Record<string, string> = { [LABEL_TYPE]: 'sandbox', ...(instance ? { [LABEL_INSTANCE]: instance } : {}) };
+    return {
+      Id: char.repeat(64),
+      Name: `/k8s_POD_p_n_${char}_0${instance ? `_${instance}` : ''}`,
+      State: { Status: 'running', Running: true, ExitCode: 0 },
+      Config: { Labels: labels },
+      HostConfig: {},
+    } as unknown as DockerContainerInspect;
+  }
+  const engine = [owned('a', 'a'), owned('b', 'b'), owned('c', ''), { ...owned('d', ''), Config: { Labels: { app: 'not-mascri' } } } as DockerContainerInspect];
+  const byRef = (ref: string) => engine.find((c) => c.Id.startsWith(ref) || c.Name === ref || c.Name === `/${ref}`);
+
+  /** A Docker holding `engine`; its listing answers every container, as if Docker could not filter. */
+  function adapter(looks: string[]): DockerAdapter {
+    const containers = {
+      list: async () => engine,
+      inspect: async (refs: readonly string[]) => (looks.push(...refs), refs.map(byRef).filter((c) => c !== undefined)),
+      inspectOne: async (ref: string) => (looks.push(ref), byRef(ref)),
+    };
+    return { containers } as unknown as DockerAdapter;
+  }
+
+  for (const [instance, mine, others] of [['a', 'a', ['b', 'c', 'd']], ['', 'c', ['a', 'b', 'd']]] as const) {
+    test(`instance ${JSON.stringify(instance)} holds, finds and refreshes only its own containers`, async () => {
+      const looks: string[] = [];
+      const store = new ContainerStore(adapter(looks), new Logger('error'), { events: new FakeEvents(), instance });
+      await store.start();
+      assert.deepEqual(store.all().map((c) => c.Id), [mine.repeat(64)]);
+      for (const other of others) {
+        assert.equal(await store.lookup(other.repeat(64)), undefined, `full ID of ${other}`);
+        assert.equal(await store.lookup(other.repeat(12)), undefined, `ID prefix of ${other}`);
+        assert.equal(await store.lookup(`k8s_POD_p_n_${other}_0`), undefined, `name of ${other}`);
+        assert.equal(await store.refresh(other.repeat(64)), undefined, `refresh of ${other}`);
+      }
+      assert.equal((await store.lookup(mine.repeat(12)))?.Id, mine.repeat(64));
+      assert.deepEqual(store.all().map((c) => c.Id), [mine.repeat(64)], 'looking at the others kept none of them');
+      store.stop();
+    });
+  }
+
+  test("another instance's events are not looked at and change nothing", async () => {
+    const looks: string[] = [];
+    const events = new FakeEvents();
+    const store = new ContainerStore(adapter(looks), new Logger('error'), { events, instance: '' });
+    await store.start();
+    const changes: string[] = [];
+    store.onChange((change) => changes.push(change.id));
+    looks.length = 0;
+    for (const [char, instance] of [['a', 'a'], ['b', 'b']] as const) {
+      events.handlers!.onEvent({ Type: 'container', Action: 'die', Actor: { ID: char.repeat(64), Attributes: { [LABEL_TYPE]: 'sandbox', [LABEL_INSTANCE]: instance } } });
+      events.handlers!.onEvent({ Type: 'container', Action: 'destroy', Actor: { ID: char.repeat(64), Attributes: { [LABEL_TYPE]: 'sandbox', [LABEL_INSTANCE]: instance } } });
+    }
+    // Its own container's event is looked at.
+    events.handlers!.onEvent({ Type: 'container', Action: 'die', Actor: { ID: 'c'.repeat(64), Attributes: { [LABEL_TYPE]: 'sandbox' } } });
+    await waitUntil(() => looks.length > 0);
+    assert.deepEqual(looks, ['c'.repeat(64)]);
+    assert.deepEqual(changes, []);
+    store.stop();
+  });
+});
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await sleep(10);
+  }
+}

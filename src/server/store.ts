@@ -2,7 +2,7 @@ import type { Logger } from '../common/logger.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import { DockerError } from '../docker/errors.js';
 import { DockerEventStream, type DockerEvent } from '../docker/events.js';
-import { LABEL_TYPE } from '../docker/labels.js';
+import { LABEL_INSTANCE, instanceLabelFilter, ownedBy } from '../docker/labels.js';
 import type { DockerContainerInspect } from '../docker/types.js';
 import { StoreCore } from './store-core.js';
 
@@ -20,10 +20,21 @@ const RESTART_DELAYS_MS = [200, 500, 1000, 2000, 5000];
 /** How long events are gathered before one inspect looks at every container they name. */
 const EVENT_COALESCE_MS = 50;
 
+export interface StoreOptions {
+  /** Where events come from: `docker events` for this instance's containers (unit tests hand in their own). */
+  events?: EventSource;
+  /** The serving instance (`mascri serve --instance`); '' (the default) for containers without an instance label. */
+  instance?: string;
+}
+
 /**
  * mascri's sandboxes and containers in memory: loaded with one listing at start, then kept
  * current from one `docker events` stream (restarted, with a full resync, when it breaks),
  * and refreshed by every write. Reads (lists and statuses) never run docker.
+ *
+ * It holds only the containers of its instance (see ownedBy): another instance's container is
+ * never listed, looked up (by ID, prefix or name), refreshed or reported, so every handler that
+ * reads from the store sees its own server's pods only.
  */
 export class ContainerStore {
   private readonly core = new StoreCore<DockerContainerInspect>();
@@ -39,14 +50,16 @@ export class ContainerStore {
   private stopped = false;
   private changes = 0;
   private synced = false;
+  /** The instance whose containers this store holds ('' the default). */
+  private readonly instance: string;
 
   constructor(
     private readonly docker: DockerAdapter,
     private readonly log: Logger,
-    /** Where events come from: `docker events` for mascri's containers (unit tests hand in their own). */
-    events?: EventSource,
+    options: StoreOptions = {},
   ) {
-    this.events = events ?? new DockerEventStream(docker.cli, LABEL_TYPE);
+    this.instance = options.instance ?? '';
+    this.events = options.events ?? new DockerEventStream(docker.cli, instanceLabelFilter(this.instance));
   }
 
   /** Starts following Docker's events and loads every mascri container. Never throws: a daemon that is down is retried. */
@@ -112,7 +125,8 @@ export class ContainerStore {
       if (error instanceof DockerError && (error.kind === 'invalid-argument' || /multiple IDs found/i.test(error.message))) return undefined;
       throw error;
     }
-    if (!inspect || !inspect.Config.Labels?.[LABEL_TYPE]) return undefined;
+    // An ID, prefix or name of another instance's container (or of no mascri container) is not found.
+    if (!inspect || !this.owns(inspect)) return undefined;
     this.apply(inspect.Id, seq, inspect);
     return this.core.get(inspect.Id) ?? inspect;
   }
@@ -122,7 +136,7 @@ export class ContainerStore {
     const seq = this.core.begin();
     this.refreshedAt.set(id, Date.now());
     const inspect = await this.docker.containers.inspectOne(id);
-    this.apply(id, seq, inspect && inspect.Config.Labels?.[LABEL_TYPE] ? inspect : undefined);
+    this.apply(id, seq, inspect);
     return this.core.get(id);
   }
 
@@ -134,7 +148,7 @@ export class ContainerStore {
   /** Reloads everything from Docker (at start and after the event stream broke). */
   async resync(): Promise<void> {
     const seq = this.core.begin();
-    const listed = await this.docker.containers.list([LABEL_TYPE]);
+    const listed = await this.docker.containers.list(this.instance);
     const seen = new Set<string>();
     for (const inspect of listed) {
       seen.add(inspect.Id);
@@ -145,7 +159,14 @@ export class ContainerStore {
     this.synced = true;
   }
 
-  private apply(id: string, seq: number, value: DockerContainerInspect | undefined): void {
+  /** True when the container is one of this instance's. */
+  private owns(inspect: DockerContainerInspect): boolean {
+    return ownedBy(this.instance, inspect.Config.Labels);
+  }
+
+  /** Keeps what a look found; anything that is not this instance's is kept as absent. */
+  private apply(id: string, seq: number, found: DockerContainerInspect | undefined): void {
+    const value = found && this.owns(found) ? found : undefined;
     const before = this.core.get(id);
     if (!this.core.resolve(id, seq, value)) return;
     const after = this.core.get(id);
@@ -182,6 +203,10 @@ export class ContainerStore {
   private onEvent(event: DockerEvent): void {
     const id = event.Actor?.ID;
     if (!id || event.Type !== 'container') return;
+    // Docker puts a container's labels in its events' attributes. The default instance follows every
+    // mascri container (Docker cannot filter on a label being absent): skip those of named instances.
+    const attributes = event.Actor.Attributes;
+    if (attributes && (attributes[LABEL_INSTANCE] ?? '') !== this.instance) return;
     if (event.Action === 'destroy') {
       this.pending.delete(id);
       this.refreshedAt.delete(id);
