@@ -1,14 +1,31 @@
 import type { DockerCli } from './cli.js';
 import type { HostConfigExtras } from './create-relay.js';
-import { DockerError, type DockerErrorKind } from './errors.js';
+import { DockerError, isRemovalInProgress, type DockerErrorKind } from './errors.js';
 import { parseJsonLines } from './cli.js';
 import { LABEL_INSTANCE, instanceLabelFilter } from './labels.js';
 import { withLabelFile } from './label-file.js';
 import type { DockerContainerInspect } from './types.js';
 
+/** Time as remove() waits for another removal: injected so unit tests need not wait. */
+export interface RemovalClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realClock: RemovalClock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+
+/** How long remove() waits for a removal another call started (a kubelet's GC racing RemovePodSandbox) to end. */
+export const REMOVAL_WAIT_MS = 60_000;
+/** Looks at a container being removed by someone else every 50 ms at first, then less often, up to once a second. */
+const REMOVAL_POLL_FIRST_MS = 50;
+const REMOVAL_POLL_MAX_MS = 1000;
+
 /** Docker container operations used for sandboxes and containers. */
 export class DockerContainers {
-  constructor(private readonly docker: DockerCli) {}
+  constructor(
+    private readonly docker: DockerCli,
+    private readonly clock: RemovalClock = realClock,
+  ) {}
 
   /** `docker run -d ...args` with `labels` (through a label file): creates and starts in one call; answers the new container ID. */
   async run(args: readonly string[], labels: Record<string, string> = {}, timeoutMs = 60_000): Promise<string> {
@@ -41,10 +58,31 @@ export class DockerContainers {
     );
   }
 
-  /** Force-removes containers (and their anonymous volumes); absent ones are ignored. */
+  /**
+   * Force-removes containers (and their anonymous volumes); absent ones are ignored. A container
+   * that another call is already removing (Docker answers "removal of container X is already in
+   * progress") is waited for until it is gone, so removing is idempotent as the CRI asks; one still
+   * there after REMOVAL_WAIT_MS (or left behind when that other removal failed) is removed again.
+   */
   async remove(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await ignoring(['not-found'], () => this.docker.run(['rm', '--force', '--volumes', '--', ...ids], { timeoutMs: 60_000 }));
+    const deadline = this.clock.now() + REMOVAL_WAIT_MS;
+    let left = [...ids];
+    for (let delay = REMOVAL_POLL_FIRST_MS; ; delay = Math.min(delay * 2, REMOVAL_POLL_MAX_MS)) {
+      try {
+        await ignoring(['not-found'], () => this.docker.run(['rm', '--force', '--volumes', '--', ...left], { timeoutMs: 60_000 }));
+        return;
+      } catch (error) {
+        if (!isRemovalInProgress(error)) throw error;
+        if (this.clock.now() >= deadline) {
+          const docker = error as DockerError;
+          throw new DockerError('conflict', `${docker.message}; the container was still there after ${REMOVAL_WAIT_MS / 1000} s`, docker.args, docker.stdout);
+        }
+        await this.clock.sleep(delay);
+        left = (await this.inspect(left)).map((inspect) => inspect.Id);
+        if (left.length === 0) return;
+      }
+    }
   }
 
   /** Inspects containers by ID, ID prefix or name; missing ones are left out. */

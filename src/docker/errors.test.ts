@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { MascriError } from '../common/errors.js';
-import { DockerError, classifyDockerFailure, dockerMessage, type DockerErrorKind } from './errors.js';
+import { DockerError, classifyDockerFailure, dockerMessage, isRemovalInProgress, type DockerErrorKind } from './errors.js';
 
 /** Docker's own words (captured from real docker CLI runs) and the kind each must be classified as. */
 const REAL_MESSAGES: Array<[string, DockerErrorKind]> = [
@@ -30,6 +30,8 @@ const REAL_MESSAGES: Array<[string, DockerErrorKind]> = [
   ['error during connect: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.47/info": dial unix /var/run/docker.sock: connect: permission denied', 'unavailable'],
   ['Error response from daemon: Get "https://registry.invalid/v2/": dial tcp: lookup registry.invalid: no such host', 'unavailable'],
   ['Error response from daemon: Container 65e62b8e1e3b is not running', 'conflict'],
+  ['Error response from daemon: removal of container 65e62b8e1e3b is already in progress', 'conflict'],
+  ['Error: No such container: 0123abcd\nError response from daemon: removal of container 65e62b8e1e3b is already in progress', 'conflict'],
   [
     'Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "nosuch": executable file not found in $PATH: unknown',
     'internal',
@@ -53,6 +55,16 @@ describe('classifyDockerFailure', () => {
 
   test('an OCI runtime failure naming a missing file is internal, not not-found', () => {
     assert.equal(classifyDockerFailure('OCI runtime exec failed: exec failed: unable to start container process: no such file or directory: unknown'), 'internal');
+  });
+});
+
+describe('isRemovalInProgress', () => {
+  test('only a conflict saying another removal is running', () => {
+    const stderr = 'Error response from daemon: removal of container k8s_POD_p_ns_u_0 is already in progress';
+    assert.ok(isRemovalInProgress(new DockerError(classifyDockerFailure(stderr), dockerMessage(stderr))));
+    assert.ok(!isRemovalInProgress(new DockerError('conflict', 'Container 65e62b8e1e3b is not running')));
+    assert.ok(!isRemovalInProgress(new DockerError('internal', 'removal of container x is already in progress')));
+    assert.ok(!isRemovalInProgress(new Error('removal of container x is already in progress')));
   });
 });
 

@@ -36,6 +36,14 @@ export class DockerError extends MascriError {
   }
 }
 
+/** Docker's answer (a Conflict) to removing a container that another call is already removing. */
+const REMOVAL_IN_PROGRESS = /removal of container \S+ is already in progress/i;
+
+/** True when the error says another call is still removing the container (see DockerContainers.remove). */
+export function isRemovalInProgress(error: unknown): boolean {
+  return error instanceof DockerError && error.kind === 'conflict' && REMOVAL_IN_PROGRESS.test(error.message);
+}
+
 // Order matters: the first rule that matches wins. Daemon reachability comes first
 // because its messages can contain words the other rules look for.
 const RULES: Array<[DockerErrorKind, RegExp]> = [
@@ -43,6 +51,9 @@ const RULES: Array<[DockerErrorKind, RegExp]> = [
   // The OCI runtime failing to start a process: no Docker object is missing, whatever the words say.
   ['internal', /OCI runtime (create|start|exec) failed|failed to create shim task/i],
   ['already-exists', /is already in use|already exists/i],
+  // Before not-found: a `docker rm` of several containers reports one line per container, and one
+  // still being removed by another call is not gone yet, whatever its neighbours say.
+  ['conflict', REMOVAL_IN_PROGRESS],
   ['not-found', /no such (image|container|object|volume|network|file)|manifest unknown|not found|repository does not exist|pull access denied/i],
   ['unauthenticated', /unauthorized|authentication required|no basic auth credentials|denied: requested access/i],
   ['conflict', /conflict: unable to (remove|delete)|is using its referenced image|image is being used|cannot (remove|kill|stop) .*(running|paused)|is not running|is paused/i],

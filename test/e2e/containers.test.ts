@@ -250,4 +250,25 @@ describe('containers over gRPC', () => {
     const left = await server.client.callRuntime('ListContainers', { filter: { podSandboxId: podId } });
     assert.deepEqual(left.containers, []);
   });
+
+  test('RemovePodSandbox racing RemoveContainer of its containers (a kubelet\'s GC) succeeds for every call', async () => {
+    const { id: podId, config: podConfig } = await pod('race');
+    const a = await create(podId, podConfig, shellContainer('a', 'sleep 1000'));
+    const b = await create(podId, podConfig, shellContainer('b', 'sleep 1000'));
+    await server.client.callRuntime('StartContainer', { containerId: a });
+    await server.client.callRuntime('StartContainer', { containerId: b });
+    // Docker answers all but the first remove of a container with "removal of container X is already in progress".
+    const results = await Promise.allSettled([
+      server.client.callRuntime('RemovePodSandbox', { podSandboxId: podId }),
+      server.client.callRuntime('RemoveContainer', { containerId: a }),
+      server.client.callRuntime('RemoveContainer', { containerId: a }),
+      server.client.callRuntime('RemoveContainer', { containerId: b }),
+      server.client.callRuntime('RemovePodSandbox', { podSandboxId: podId }),
+    ]);
+    assert.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), []);
+    for (const id of [a, b, podId]) assert.equal(await dockerInspect(id), undefined);
+    const { items } = await server.client.callRuntime('ListPodSandbox', { filter: { id: podId } });
+    assert.deepEqual(items, []);
+  });
 });
+
