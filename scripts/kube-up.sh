@@ -38,7 +38,7 @@ bin=$("$here/kube-build.sh") || die "the Kubernetes components could not be buil
 node_ip=$(ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -1)
 [ -n "$node_ip" ] || die "Docker's bridge docker0 has no IPv4 address: is dockerd running with its default bridge?"
 api="https://$node_ip:6443"
-echo "$nodes" >"$cluster_dir/nodes"
+echo "$nodes" >"$cluster_dir/node-count"
 
 running() { [ -f "$run/$1.pid" ] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
 start() { # name command...
@@ -96,6 +96,11 @@ if ! kubectl get clusterrolebinding kubeadm:cluster-admins >/dev/null 2>&1; then
   kubectl --kubeconfig "$cluster_dir/super-admin.conf" create clusterrolebinding kubeadm:cluster-admins \
     --clusterrole cluster-admin --group kubeadm:cluster-admins >/dev/null || die "could not grant admin.conf cluster-admin"
 fi
+# ... and the API server's client certificate may use the kubelets' API (logs, exec, port-forward).
+if ! kubectl get clusterrolebinding kubeadm:apiserver-kubelet-client >/dev/null 2>&1; then
+  kubectl create clusterrolebinding kubeadm:apiserver-kubelet-client --clusterrole system:kubelet-api-admin \
+    --user kube-apiserver-kubelet-client >/dev/null || die "could not let the API server use the kubelets' API"
+fi
 
 log "starting kube-controller-manager and kube-scheduler"
 start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$cluster_dir/controller-manager.conf" \
@@ -115,7 +120,7 @@ for n in $(seq 1 "$nodes"); do
   if [ "$n" = 1 ]; then name=mascri-node; kubeconfig="$cluster_dir/kubelet.conf"; else name="mascri-node-$n"; kubeconfig="$cluster_dir/node-$n/kubelet.conf"; fi
   offset=$(( (n - 1) * 10 ))
   log "starting node $name"
-  MASCRI_NODE_NAME=$name MASCRI_KUBELET_DIR="$cluster_dir/nodes/$name" MASCRI_EXTRA_ARGS="--instance $name" \
+  MASCRI_NODE_NAME=$name MASCRI_KUBELET_DIR="$cluster_dir/nodes/$name" \
   KUBELET_PORT=$((10250 + offset)) KUBELET_READONLY_PORT=$((10255 + offset)) KUBELET_HEALTHZ_PORT=$((10248 + offset)) \
   KUBELET_KUBECONFIG="$kubeconfig" KUBELET_CLIENT_CA="$pki/ca.crt" KUBELET_NODE_IP="$node_ip" KUBELET_ADDRESS="$node_ip" \
   KUBELET_CGROUP_ROOT="/mascri-cluster/$name" \

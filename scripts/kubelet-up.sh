@@ -44,11 +44,12 @@ if [ ! -f "$node_dir/sysctl.saved" ]; then
   done >"$node_dir/sysctl.saved"
 fi
 
-# 1. mascri serve.
+# 1. mascri serve, as an instance named after the node: it sees only this node's pods, so other
+# servers on the same engine (another node, a test's) keep theirs.
 if ! running "$mascri_pid_file"; then
   log "starting mascri serve on $mascri_endpoint"
   nohup "$root/bin/mascri" serve --listen "$mascri_endpoint" --pod-infra-image "$pause_image" \
-    --state-dir "$node_dir/mascri" --log-level "${MASCRI_LOG_LEVEL:-info}" ${MASCRI_EXTRA_ARGS:-} \
+    --state-dir "$node_dir/mascri" --log-level "${MASCRI_LOG_LEVEL:-info}" --instance "$node_name" ${MASCRI_EXTRA_ARGS:-} \
     >>"$log_dir/mascri.log" 2>&1 </dev/null &
   echo $! >"$mascri_pid_file"
 fi
@@ -62,6 +63,27 @@ mascri_cli version >/dev/null 2>&1 || die "mascri serve does not answer on $masc
 # The cgroup driver the kubelet must use is the runtime's (RuntimeConfig), which is Docker's.
 cgroup_driver=$(mascri_cli runtimeconfig -o json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);process.stdout.write(String(j.linux?.cgroupDriver??j.linux?.cgroup_driver??"").toLowerCase())})')
 case "$cgroup_driver" in systemd|cgroupfs) ;; *) die "mascri reported no cgroup driver (runtimeconfig said '$cgroup_driver')";; esac
+
+# A cgroup root of its own (a second node on the machine) must exist before the kubelet starts.
+cgroup_root="${KUBELET_CGROUP_ROOT:-/}"
+if [ "$cgroup_root" != / ] && [ "$cgroup_driver" = cgroupfs ]; then
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    mkdir -p "/sys/fs/cgroup$cgroup_root"
+  else
+    for controller in /sys/fs/cgroup/*/; do
+      [ -f "$controller/cgroup.procs" ] || continue
+      path="$controller"
+      for part in ${cgroup_root//\// }; do
+        path="$path/$part"
+        if [ ! -d "$path" ]; then
+          mkdir "$path"
+          # cpuset starts empty in cgroup v1: take the parent's CPUs and memory nodes.
+          [ -f "$path/cpuset.cpus" ] && cat "$(dirname "$path")/cpuset.cpus" >"$path/cpuset.cpus" && cat "$(dirname "$path")/cpuset.mems" >"$path/cpuset.mems"
+        fi
+      done
+    done
+  fi
+fi
 
 # The kubelet may not lower its own oom_score_adj below what this host allows (no CAP_SYS_RESOURCE
 # here: not below the current value), so it keeps the current one instead of -999.
@@ -101,7 +123,7 @@ kind: KubeletConfiguration
 containerRuntimeEndpoint: ${KUBELET_RUNTIME_ENDPOINT:-$mascri_endpoint}
 imageServiceEndpoint: ${KUBELET_RUNTIME_ENDPOINT:-$mascri_endpoint}
 cgroupDriver: $cgroup_driver
-cgroupRoot: ${KUBELET_CGROUP_ROOT:-/}
+cgroupRoot: $cgroup_root
 cgroupsPerQOS: true
 staticPodPath: $manifests
 fileCheckFrequency: 2s

@@ -3,6 +3,7 @@
 //   node scripts/run-tests.mjs unit     unit tests only (no Docker needed)
 //   node scripts/run-tests.mjs e2e      end-to-end tests only (needs scripts/setup.sh first)
 //   node scripts/run-tests.mjs kubelet  the kubelet suite: a real kubelet on mascri (test/kubelet/)
+//   node scripts/run-tests.mjs cluster  the cluster suite: kubectl against a cluster on mascri (test/cluster/)
 // Unit tests live beside the code (src/**/*.test.ts); end-to-end tests in test/e2e/.
 // End-to-end files run one at a time: they share one Docker engine.
 // When PATH finds a docker CLI other than the engine package's own (/usr/bin/docker: Debian's
@@ -31,6 +32,8 @@ if (which === 'all' || which === 'unit') suites.push({ name: 'unit', files: find
 if (which === 'all' || which === 'e2e') suites.push({ name: 'e2e', files: find('dist/test/e2e'), concurrency: 1 });
 // The kubelet suite (npm run test:kubelet) is not part of 'all': it needs the Kubernetes build.
 if (which === 'kubelet') suites.push({ name: 'kubelet', files: find('dist/test/kubelet'), concurrency: 1 });
+// The cluster suite (npm run test:cluster): a Kubernetes cluster of host processes on mascri (test/cluster/).
+if (which === 'cluster') suites.push({ name: 'cluster', files: find('dist/test/cluster'), concurrency: 1 });
 
 // The kubelet files add their kubelet's log here (test/kubelet/node.ts); counted at the end.
 const KUBELET_SUITE_LOG = join(process.env.MASCRI_KUBELET_DIR ?? '/var/lib/mascri-kubelet', 'logs', 'suite-kubelet.log');

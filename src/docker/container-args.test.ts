@@ -70,3 +70,16 @@ test("the container goes in the pod's cgroup parent, in the form of Docker's cgr
   assert.equal(parentArg(plan(null, systemd, '/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod_1.slice').args), 'kubepods-besteffort-pod_1.slice');
   assert.equal(parentArg(plan(null, systemd).args), undefined, 'no cgroup parent, Docker\'s default');
 });
+
+test('stdin without stdin_once keeps the container stdin open across attaches (the CLI would set StdinOnce)', () => {
+  const withStdin = (stdin: boolean, stdinOnce: boolean) => {
+    const config = { metadata: { name: 'c', attempt: 0 }, image: { image: 'img' }, command: [], args: [], envs: [], mounts: [], devices: [], CDIDevices: [], labels: {}, annotations: {}, linux: null, stdin, stdinOnce } as unknown as ContainerConfig__Output;
+    return containerCreatePlan({ config, name: 'k8s_c_p_n_u_0', sandboxId: 'pause', sandboxNamespaces: undefined, image: 'img', cgroupParent: '', host: restricted });
+  };
+  assert.deepEqual(withStdin(true, false).hostConfig, { Config: { StdinOnce: false } });
+  assert.ok(withStdin(true, false).args.includes('--interactive'));
+  const once = withStdin(true, true);
+  assert.equal(once.hostConfig, undefined, 'stdin_once is what the CLI does by itself');
+  assert.deepEqual(once.args.slice(once.args.indexOf('--interactive'), once.args.indexOf('--interactive') + 3), ['--interactive', '--attach', 'stdin']);
+  assert.equal(withStdin(false, false).hostConfig, undefined);
+});

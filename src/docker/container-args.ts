@@ -150,6 +150,8 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
   if (input.dockerRuntime) args.push('--runtime', input.dockerRuntime);
   args.push(input.image);
   args.push(...entrypointRest, ...(config.args ?? []));
+  // `docker create -i` always sets StdinOnce; stdin without stdin_once must stay open across attaches.
+  if (config.stdin && !config.stdinOnce) hostConfig = { ...hostConfig, Config: { StdinOnce: false } };
   return { args, hostConfig, warnings };
 }
 

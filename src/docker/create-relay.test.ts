@@ -31,6 +31,9 @@ test('patchCreateBody sets the extras in HostConfig and keeps everything else', 
   const patched = JSON.parse(patchCreateBody(body, { MaskedPaths: ['/bin/ls'], ReadonlyPaths: ['/tmp'] }).toString());
   assert.deepEqual(patched, { Image: 'busybox', HostConfig: { NetworkMode: 'container:x', MaskedPaths: ['/bin/ls'], ReadonlyPaths: ['/tmp'] }, NetworkingConfig: {} });
   assert.deepEqual(JSON.parse(patchCreateBody(Buffer.from('{"Image":"x"}'), { ReadonlyPaths: ['/a'] }).toString()).HostConfig, { ReadonlyPaths: ['/a'] });
+  // Config fields go to the top level of the request, not its HostConfig.
+  const stdin = JSON.parse(patchCreateBody(Buffer.from('{"Image":"x","OpenStdin":true,"StdinOnce":true,"HostConfig":{"Init":false}}'), { Config: { StdinOnce: false } }).toString());
+  assert.deepEqual(stdin, { Image: 'x', OpenStdin: true, StdinOnce: false, HostConfig: { Init: false } });
   assert.throws(() => patchCreateBody(Buffer.from('[1]'), {}), /not a JSON object/);
   assert.throws(() => patchCreateBody(Buffer.from('{oops'), {}));
 });

@@ -11,6 +11,12 @@ import { join } from 'node:path';
 export interface HostConfigExtras {
   MaskedPaths?: string[];
   ReadonlyPaths?: string[];
+  /**
+   * Fields of the container Config itself (not its HostConfig) that the CLI cannot set: `docker
+   * create -i` always sets StdinOnce, which makes Docker close the container's stdin when the first
+   * attach ends, where the CRI's stdin_once false asks to keep it open.
+   */
+  Config?: { StdinOnce?: boolean };
 }
 
 /** Where the engine listens, as a relay can reach it. */
@@ -36,8 +42,10 @@ export function isCreateRequest(method: string | undefined, url: string | undefi
 export function patchCreateBody(body: Buffer, extras: HostConfigExtras): Buffer {
   const parsed: unknown = JSON.parse(body.toString('utf8') || '{}');
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the create request body is not a JSON object');
-  const request = parsed as { HostConfig?: Record<string, unknown> | null };
-  request.HostConfig = { ...(request.HostConfig ?? {}), ...extras };
+  const request = parsed as Record<string, unknown> & { HostConfig?: Record<string, unknown> | null };
+  const { Config: config, ...hostConfig } = extras;
+  if (Object.keys(hostConfig).length > 0) request.HostConfig = { ...(request.HostConfig ?? {}), ...hostConfig };
+  Object.assign(request, config ?? {});
   return Buffer.from(JSON.stringify(request), 'utf8');
 }
 

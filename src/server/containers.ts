@@ -90,6 +90,9 @@ export class ContainerService {
         const containerId = await this.ctx.docker.containers.create(['--pull', 'never', ...plan.args], labels, plan.hostConfig);
         const created = await this.ctx.store.refresh(containerId);
         if (plan.hostConfig) checkSystemPaths(created, plan.hostConfig);
+        if (plan.hostConfig?.Config?.StdinOnce === false && created?.Config?.StdinOnce) {
+          throw internal('Docker did not keep stdin_once false (StdinOnce is set); the container was not created');
+        }
         return { containerId };
       } catch (error) {
         if (error instanceof DockerError && error.kind === 'not-found' && /No such image/i.test(error.message)) {
