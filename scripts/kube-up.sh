@@ -131,7 +131,8 @@ for n in $(seq 1 "$nodes"); do
   wait_for "node $name Ready" 120 sh -c "'$bin/kubectl' --kubeconfig '$cluster_dir/admin.conf' get node $name -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
 done
 # 4. kube-proxy, once the node it runs for exists (one for the machine: every node shares this host's network namespace and iptables).
-cat >"$cluster_dir/kube-proxy.yaml" <<YAML
+# kube-proxy exits when its configuration file changes: write it only when its content does.
+cat >"$cluster_dir/kube-proxy.yaml.new" <<YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection:
@@ -148,9 +149,10 @@ conntrack:
 iptables:
   masqueradeAll: true
 YAML
+if cmp -s "$cluster_dir/kube-proxy.yaml.new" "$cluster_dir/kube-proxy.yaml"; then rm -f "$cluster_dir/kube-proxy.yaml.new"; else mv -f "$cluster_dir/kube-proxy.yaml.new" "$cluster_dir/kube-proxy.yaml"; fi
 log "starting kube-proxy (iptables)"
 start kube-proxy "$bin/kube-proxy" --config "$cluster_dir/kube-proxy.yaml"
-wait_for kube-proxy 60 curl -fsS http://127.0.0.1:10256/healthz
+wait_for kube-proxy 60 curl -fsS http://127.0.0.1:10256/livez
 
 wait_for "the default service account" 60 kubectl get serviceaccount default
 log "cluster up: $nodes node(s) on mascri; API server $api"

@@ -35,6 +35,11 @@ export interface RemoteCommandTarget {
   stdout: boolean;
   stderr: boolean;
   tty: boolean;
+  /**
+   * Attach to a container without stdin_once: the client's end of input is not passed on (Docker
+   * would end the attach at once, before the container answered), only its going away ends it.
+   */
+  keepStdinOpen?: boolean;
 }
 
 /** The client's side of a remote command, whatever the transport. */
@@ -96,7 +101,7 @@ export async function runRemoteCommand(ctx: ServerContext, target: RemoteCommand
   });
 
   if (io.stdin) {
-    if (proc.stdin) io.stdin.pipe(proc.stdin);
+    if (proc.stdin) io.stdin.pipe(proc.stdin, { end: !target.keepStdinOpen });
     else io.stdin.resume();
   }
   const copies = [copyOutput(proc.stdout, io.stdout), copyOutput(proc.stderr, io.stderr)];

@@ -106,8 +106,11 @@ export class StreamingService {
     if (!request.containerId) throw invalidArgument('container_id is empty');
     checkStreams(request);
     return doing(`preparing attach to container "${request.containerId}"`, async () => {
-      const id = await this.runningContainerId(request.containerId);
-      const token = this.issue({ kind: 'attach', target: { kind: 'attach', containerId: id, cmd: [], stdin: request.stdin, stdout: request.stdout, stderr: request.stderr && !request.tty, tty: request.tty } });
+      const container = await this.runningContainer(request.containerId);
+      const id = container.inspect.Id;
+      // Without stdin_once (Docker's StdinOnce), the end of the client's input must not end the container's.
+      const keepStdinOpen = container.inspect.Config?.StdinOnce === false;
+      const token = this.issue({ kind: 'attach', target: { kind: 'attach', containerId: id, cmd: [], stdin: request.stdin, stdout: request.stdout, stderr: request.stderr && !request.tty, tty: request.tty, keepStdinOpen } });
       return { url: `${this.url}/attach/${token}` };
     });
   }
@@ -140,10 +143,14 @@ export class StreamingService {
   }
 
   private async runningContainerId(id: string): Promise<string> {
+    return (await this.runningContainer(id)).inspect.Id;
+  }
+
+  private async runningContainer(id: string): Promise<NonNullable<Awaited<ReturnType<typeof findContainer>>>> {
     const container = await findContainer(this.ctx.store, id);
     if (!container) throw notFound(`no container with ID "${id}"`);
     if (!container.inspect.State.Running) throw failedPrecondition(`container "${container.inspect.Id}" is not running (it is ${container.inspect.State.Status})`);
-    return container.inspect.Id;
+    return container;
   }
 
   /** The pending request for a URL path, consuming its token; undefined for an unknown, used or expired token. */
