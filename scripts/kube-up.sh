@@ -118,7 +118,7 @@ wait_for kube-scheduler 60 curl -fsSk https://127.0.0.1:10259/healthz
 # 3. The nodes: a kubelet and its own mascri each, registered with the API server.
 for n in $(seq 1 "$nodes"); do
   if [ "$n" = 1 ]; then name=mascri-node; kubeconfig="$cluster_dir/kubelet.conf"; else name="mascri-node-$n"; kubeconfig="$cluster_dir/node-$n/kubelet.conf"; fi
-  offset=$(( (n - 1) * 10 ))
+  offset=$(( 200 + (n - 1) * 10 ))  # 10450.. for node 1: apart from a standalone node's 10250..
   log "starting node $name"
   MASCRI_NODE_NAME=$name MASCRI_KUBELET_DIR="$cluster_dir/nodes/$name" \
   KUBELET_PORT=$((10250 + offset)) KUBELET_READONLY_PORT=$((10255 + offset)) KUBELET_HEALTHZ_PORT=$((10248 + offset)) \
