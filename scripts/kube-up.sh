@@ -61,13 +61,13 @@ if [ ! -f "$cluster_dir/admin.conf" ]; then
     --apiserver-cert-extra-sans "127.0.0.1,localhost,$node_ip" --service-cidr 10.96.0.0/16 >>"$logs/kubeadm.log" 2>&1 \
     || die "kubeadm could not make the certificates (log: $logs/kubeadm.log)"
   "$bin/kubeadm" init phase kubeconfig all "${common[@]}" --kubeconfig-dir "$cluster_dir" --apiserver-advertise-address "$node_ip" \
-    --node-name mascri-node >>"$logs/kubeadm.log" 2>&1 || die "kubeadm could not make the kubeconfigs (log: $logs/kubeadm.log)"
+    --node-name mascri-cluster-1 >>"$logs/kubeadm.log" 2>&1 || die "kubeadm could not make the kubeconfigs (log: $logs/kubeadm.log)"
 fi
 for n in $(seq 2 "$nodes"); do
   if [ ! -f "$cluster_dir/node-$n/kubelet.conf" ]; then
     mkdir -p "$cluster_dir/node-$n"
     "$bin/kubeadm" init phase kubeconfig kubelet --kubernetes-version "$KUBE_VERSION" --cert-dir "$pki" --kubeconfig-dir "$cluster_dir/node-$n" \
-      --apiserver-advertise-address "$node_ip" --node-name "mascri-node-$n" >>"$logs/kubeadm.log" 2>&1 || die "kubeadm could not make node $n's kubeconfig"
+      --apiserver-advertise-address "$node_ip" --node-name "mascri-cluster-$n" >>"$logs/kubeadm.log" 2>&1 || die "kubeadm could not make node $n's kubeconfig"
   fi
 done
 kubectl() { "$bin/kubectl" --kubeconfig "$cluster_dir/admin.conf" "$@"; }
@@ -117,7 +117,7 @@ wait_for kube-scheduler 60 curl -fsSk https://127.0.0.1:10259/healthz
 
 # 3. The nodes: a kubelet and its own mascri each, registered with the API server.
 for n in $(seq 1 "$nodes"); do
-  if [ "$n" = 1 ]; then name=mascri-node; kubeconfig="$cluster_dir/kubelet.conf"; else name="mascri-node-$n"; kubeconfig="$cluster_dir/node-$n/kubelet.conf"; fi
+  name="mascri-cluster-$n"; kubeconfig="$cluster_dir/kubelet.conf"; [ "$n" = 1 ] || kubeconfig="$cluster_dir/node-$n/kubelet.conf"
   offset=$(( 200 + (n - 1) * 10 ))  # 10450.. for node 1: apart from a standalone node's 10250..
   log "starting node $name"
   MASCRI_NODE_NAME=$name MASCRI_KUBELET_DIR="$cluster_dir/nodes/$name" \
@@ -127,7 +127,7 @@ for n in $(seq 1 "$nodes"); do
     "$here/kubelet-up.sh" >/dev/null || die "node $name did not start (see the line above)"
 done
 for n in $(seq 1 "$nodes"); do
-  name=mascri-node; [ "$n" = 1 ] || name="mascri-node-$n"
+  name="mascri-cluster-$n"
   wait_for "node $name Ready" 120 sh -c "'$bin/kubectl' --kubeconfig '$cluster_dir/admin.conf' get node $name -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
 done
 # 4. kube-proxy, once the node it runs for exists (one for the machine: every node shares this host's network namespace and iptables).
@@ -137,7 +137,7 @@ apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection:
   kubeconfig: $cluster_dir/admin.conf
-hostnameOverride: mascri-node
+hostnameOverride: mascri-cluster-1
 mode: iptables
 bindAddress: 127.0.0.1
 healthzBindAddress: 127.0.0.1:10256

@@ -28,12 +28,12 @@ export class Cluster {
 
   /** Starts a cluster of `nodes` nodes (a cluster left by an earlier run is taken down first). */
   static async up(nodes: 1 | 2): Promise<Cluster> {
-    await execa('bash', [join(SCRIPTS, 'kube-down.sh')], { reject: false });
+    await execa('bash', [join(SCRIPTS, 'kube-down.sh'), '--purge'], { reject: false });
     const result = await execa('bash', [join(SCRIPTS, 'kube-up.sh'), '--nodes', String(nodes)], { reject: false, timeout: 45 * 60_000 });
     if (result.exitCode !== 0) throw new Error(`kube-up.sh failed (${result.exitCode}):\n${String(result.stderr).slice(-3000)}`);
     const last = String(result.stdout).trim().split('\n').pop() ?? '';
     const pairs = Object.fromEntries(last.split(' ').map((pair) => pair.split('=', 2) as [string, string]));
-    const names = nodes === 1 ? ['mascri-node'] : ['mascri-node', 'mascri-node-2'];
+    const names = nodes === 1 ? ['mascri-cluster-1'] : ['mascri-cluster-1', 'mascri-cluster-2'];
     return new Cluster(pairs.KUBECONFIG!, pairs.KUBECTL!, names);
   }
 

@@ -41,13 +41,13 @@ async function readUntil(child: ReturnType<Cluster['spawn']>, pattern: RegExp, t
 }
 
 test('the node is Ready and kubectl shows mascri, with its version, as its container runtime', async () => {
-  const wide = await cluster.ok(['get', 'node', 'mascri-node', '-o', 'wide']);
+  const wide = await cluster.ok(['get', 'node', 'mascri-cluster-1', '-o', 'wide']);
   const [header, row] = wide.trim().split('\n');
   const columns = header!.split(/\s{2,}/);
   const values = row!.split(/\s{2,}/);
   assert.equal(values[columns.indexOf('STATUS')], 'Ready');
   assert.equal(values[columns.indexOf('CONTAINER-RUNTIME')], `mascri://${VERSION}`);
-  const version = await cluster.cri('mascri-node').callRuntime('Version', {});
+  const version = await cluster.cri('mascri-cluster-1').callRuntime('Version', {});
   assert.equal(`${version.runtimeName}://${version.runtimeVersion}`, `mascri://${VERSION}`);
 });
 
@@ -133,7 +133,7 @@ describe('a pod made with kubectl run', () => {
     const summary = await waitFor(
       'every pod in the summary',
       async () => {
-        const s = JSON.parse(await cluster.ok(['get', '--raw', '/api/v1/nodes/mascri-node/proxy/stats/summary'])) as { pods: Array<{ podRef: { name: string }; containers?: Array<{ memory?: { workingSetBytes?: number } }> }> };
+        const s = JSON.parse(await cluster.ok(['get', '--raw', '/api/v1/nodes/mascri-cluster-1/proxy/stats/summary'])) as { pods: Array<{ podRef: { name: string }; containers?: Array<{ memory?: { workingSetBytes?: number } }> }> };
         const names = s.pods.map((p) => p.podRef.name);
         return ['box', 'web', 'echo'].every((name) => names.includes(name)) ? s : undefined;
       },
@@ -234,7 +234,7 @@ describe('workloads', () => {
     });
     await cluster.ok(['rollout', 'status', 'daemonset/node-agent', '--timeout=120s'], { timeoutMs: 150_000 });
     const pods = await cluster.podNodes('app=node-agent');
-    assert.deepEqual([...pods.values()], ['mascri-node']);
+    assert.deepEqual([...pods.values()], ['mascri-cluster-1']);
     await cluster.ok(['delete', 'daemonset', 'node-agent', '--wait=true']);
   });
 });
@@ -288,14 +288,14 @@ test('restarting mascri and restarting the kubelet keep the pods Running with no
   const before = await restarts();
   assert.equal(before.length, 3);
   assert.ok(before.every((line) => line.includes(':Running:0/')), before.join('\n'));
-  const node = join('/var/lib/mascri-cluster/nodes/mascri-node/run');
+  const node = join('/var/lib/mascri-cluster/nodes/mascri-cluster-1/run');
   for (const component of ['mascri', 'kubelet']) {
     const pid = Number(readFileSync(join(node, `${component}.pid`), 'utf8'));
     process.kill(pid, 'SIGTERM');
     await waitFor(`${component} to stop`, async () => (alive(pid) ? undefined : true), 30_000);
     const up = await execa('bash', [join(ROOT, 'scripts', 'kube-up.sh'), '--nodes', '1'], { reject: false, timeout: 600_000 });
     assert.equal(up.exitCode, 0, String(up.stderr));
-    await cluster.waitFor('node/mascri-node', 'condition=Ready');
+    await cluster.waitFor('node/mascri-cluster-1', 'condition=Ready');
     // Let the node sync its pods for a few seconds (the ticker goes on meanwhile), then compare.
     const tick = async () => Number(/tick (\d+)/.exec(await cluster.ok(['logs', 'box', '--tail=1']))?.[1] ?? 0);
     const now = await tick();

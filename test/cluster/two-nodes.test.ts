@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { busybox, Cluster, CLUSTER_DIR, httpd } from './cluster.js';
 
 let cluster: Cluster;
-const NODES = ['mascri-node', 'mascri-node-2'];
+const NODES = ['mascri-cluster-1', 'mascri-cluster-2'];
 
 before(async () => {
   cluster = await Cluster.up(2);
@@ -55,7 +55,7 @@ test('a Deployment of 6 with a topology spread constraint lands 3 on each node, 
   await cluster.apply(spread);
   await cluster.ok(['rollout', 'status', 'deployment/spread', '--timeout=180s'], { timeoutMs: 200_000 });
   const pods = await cluster.podNodes('app=spread');
-  assert.deepEqual(countByNode(pods), { 'mascri-node': 3, 'mascri-node-2': 3 });
+  assert.deepEqual(countByNode(pods), { 'mascri-cluster-1': 3, 'mascri-cluster-2': 3 });
   for (const node of NODES) {
     const { items } = await cluster.cri(node).callRuntime('ListPodSandbox', { filter: { labelSelector: { app: 'spread' } } });
     const listed = items.filter((s) => s.state === 'SANDBOX_READY').map((s) => s.metadata?.name).sort();
@@ -80,7 +80,7 @@ test('a ClusterIP Service reaches the pods on both nodes from a pod', async () =
       const answer = await cluster.kubectl(['exec', 'client', '--', 'wget', '-q', '-T', '5', '-O', '-', `http://${ip}/`]);
       if (answer.code === 0) seen.add(answer.stdout.trim());
       const nodes = new Set([...seen].map((pod) => pods.get(pod)));
-      return nodes.has('mascri-node') && nodes.has('mascri-node-2') ? true : undefined;
+      return nodes.has('mascri-cluster-1') && nodes.has('mascri-cluster-2') ? true : undefined;
     },
     120_000,
   );
@@ -90,40 +90,40 @@ test('a ClusterIP Service reaches the pods on both nodes from a pod', async () =
 });
 
 test('kubectl drain moves one node\'s pods to the other', async () => {
-  await cluster.ok(['drain', 'mascri-node-2', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=180s'], { timeoutMs: 200_000 });
+  await cluster.ok(['drain', 'mascri-cluster-2', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=180s'], { timeoutMs: 200_000 });
   // The cordoned node's taint takes it out of the spread (nodeTaintsPolicy Honor): all 6 go to the first.
   await waitFor(
-    'all 6 pods Running on mascri-node',
+    'all 6 pods Running on mascri-cluster-1',
     async () => {
       const pods = await cluster.json<{ items: Array<{ spec: { nodeName?: string }; status: { phase: string }; metadata: { deletionTimestamp?: string } }> }>(['get', 'pods', '-l', 'app=spread']);
       const live = pods.items.filter((p) => !p.metadata.deletionTimestamp);
-      return live.length === 6 && live.every((p) => p.spec.nodeName === 'mascri-node' && p.status.phase === 'Running') ? true : undefined;
+      return live.length === 6 && live.every((p) => p.spec.nodeName === 'mascri-cluster-1' && p.status.phase === 'Running') ? true : undefined;
     },
     180_000,
   ).catch(async (error: Error) => {
     throw new Error(`${error.message}: ${await cluster.ok(['get', 'pods', '-l', 'app=spread', '-o', 'wide'])}`);
   });
-  const { items } = await cluster.cri('mascri-node-2').callRuntime('ListPodSandbox', { filter: { labelSelector: { app: 'spread' } } });
+  const { items } = await cluster.cri('mascri-cluster-2').callRuntime('ListPodSandbox', { filter: { labelSelector: { app: 'spread' } } });
   assert.equal(items.filter((s) => s.state === 'SANDBOX_READY').length, 0, 'no spread pod left running on the drained node');
-  await cluster.ok(['uncordon', 'mascri-node-2']);
+  await cluster.ok(['uncordon', 'mascri-cluster-2']);
 });
 
 test('stopping one node\'s mascri makes only that node NotReady while the other keeps serving', async () => {
-  const pidFile = join(CLUSTER_DIR, 'nodes', 'mascri-node-2', 'run', 'mascri.pid');
+  const pidFile = join(CLUSTER_DIR, 'nodes', 'mascri-cluster-2', 'run', 'mascri.pid');
   process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
   try {
-    await cluster.waitFor('node/mascri-node-2', 'condition=Ready=False', 120);
-    const ready = (await cluster.ok(['get', 'node', 'mascri-node', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).trim();
+    await cluster.waitFor('node/mascri-cluster-2', 'condition=Ready=False', 120);
+    const ready = (await cluster.ok(['get', 'node', 'mascri-cluster-1', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).trim();
     assert.equal(ready, 'True', 'the first node stays Ready');
     // The first node keeps serving: exec into one of its pods.
     const pods = await cluster.podNodes('app=spread');
-    const onFirst = [...pods].find(([, node]) => node === 'mascri-node')![0];
+    const onFirst = [...pods].find(([, node]) => node === 'mascri-cluster-1')![0];
     assert.equal(await cluster.ok(['exec', onFirst, '--', 'echo', 'still here']), 'still here\n');
   } finally {
     const up = await execa('bash', [join(ROOT, 'scripts', 'kube-up.sh'), '--nodes', '2'], { reject: false, timeout: 600_000 });
     assert.equal(up.exitCode, 0, String(up.stderr));
   }
-  await cluster.waitFor('node/mascri-node-2', 'condition=Ready', 120);
+  await cluster.waitFor('node/mascri-cluster-2', 'condition=Ready', 120);
   await cluster.ok(['delete', 'deployment', 'spread', '--wait=true']);
   await cluster.waitForNoDockerContainers('spread-');
 });
