@@ -21,7 +21,9 @@ for (const [kind, count] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(
 
 /** The klog message, the gRPC code and what failed, without IDs, names and numbers. */
 export function kindOf(line) {
-  const message = /\] "((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line.slice(0, 80);
+  const quoted = /\] "((?:[^"\\]|\\.)*)"/.exec(line)?.[1];
+  // Lines without a quoted message (grpc-go's own logging): the text after the source location, without numbers.
+  const message = quoted ?? (/\] (.*)$/.exec(line)?.[1] ?? line).replace(/#\d+/g, '#N').replace(/\d+/g, 'N').slice(0, 100);
   const code = /code = (\w+)/.exec(line)?.[1];
   const failed = /failed to \\?"?(\w+)/i.exec(line)?.[1];
   return [message, code && `code=${code}`, failed && !message.toLowerCase().includes(`failed to ${failed.toLowerCase()}`) && `failed to ${failed}`].filter(Boolean).join(' | ');

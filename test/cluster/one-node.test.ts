@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { mascriVersion } from '../../src/common/version.js';
 
 const VERSION = mascriVersion();
-import { docker, ROOT, waitFor } from '../helpers.js';
+import { docker, processAlive, ROOT, waitFor } from '../helpers.js';
 import { busybox, Cluster, httpd } from './cluster.js';
 
 let cluster: Cluster;
@@ -292,23 +292,19 @@ test('restarting mascri and restarting the kubelet keep the pods Running with no
   for (const component of ['mascri', 'kubelet']) {
     const pid = Number(readFileSync(join(node, `${component}.pid`), 'utf8'));
     process.kill(pid, 'SIGTERM');
-    await waitFor(`${component} to stop`, async () => (alive(pid) ? undefined : true), 30_000);
+    await waitFor(`${component} to stop`, async () => (processAlive(pid) ? undefined : true), 30_000);
     const up = await execa('bash', [join(ROOT, 'scripts', 'kube-up.sh'), '--nodes', '1'], { reject: false, timeout: 600_000 });
     assert.equal(up.exitCode, 0, String(up.stderr));
     await cluster.waitFor('node/mascri-cluster-1', 'condition=Ready');
     // Let the node sync its pods for a few seconds (the ticker goes on meanwhile), then compare.
-    const tick = async () => Number(/tick (\d+)/.exec(await cluster.ok(['logs', 'box', '--tail=1']))?.[1] ?? 0);
-    const now = await tick();
-    await waitFor('ten more ticks', async () => ((await tick()) >= now + 10 ? true : undefined), 60_000);
+    // Right after a restart the kubelet may not serve the log for a moment (its runtime was away).
+    const tick = async () => {
+      const answer = await cluster.kubectl(['logs', 'box', '--tail=1']);
+      const count = /tick (\d+)/.exec(answer.stdout)?.[1];
+      return answer.code === 0 && count ? Number(count) : undefined;
+    };
+    const now = await waitFor('the log of box again', tick, 60_000);
+    await waitFor('ten more ticks', async () => ((await tick()) ?? 0) >= now + 10 ? true : undefined, 60_000);
     assert.deepEqual(await restarts(), before, `after restarting ${component}`);
   }
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -10,7 +10,7 @@ import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFile
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { CriClient } from '../../src/cri/client.js';
-import { ROOT, waitFor } from '../helpers.js';
+import { processAlive, ROOT, waitFor } from '../helpers.js';
 
 export const SCRIPTS = join(ROOT, 'scripts');
 /** The kubelet's log of every file of the suite, in the node's logs directory. */
@@ -258,7 +258,7 @@ export class KubeletNode {
     const path = join(this.dir, 'run', pidFile);
     const pid = Number(readFileSync(path, 'utf8').trim());
     process.kill(pid, 'SIGTERM');
-    await waitFor(`${pidFile} to exit`, async () => (alive(pid) ? undefined : true), 30_000);
+    await waitFor(`${pidFile} to exit`, async () => (processAlive(pid) ? undefined : true), 30_000);
   }
 
   private async getJson(url: string): Promise<unknown> {
@@ -266,15 +266,6 @@ export class KubeletNode {
     const text = await response.text();
     if (!response.ok) throw new Error(`GET ${url} answered ${response.status}: ${text.slice(0, 300)}`);
     return JSON.parse(text) as unknown;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
