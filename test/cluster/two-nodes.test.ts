@@ -77,7 +77,7 @@ test('a ClusterIP Service reaches the pods on both nodes from a pod', async () =
   await waitFor(
     'answers from pods on both nodes',
     async () => {
-      const answer = await cluster.kubectl(['exec', 'client', '--', 'wget', '-q', '-T', '5', '-O', '-', `http://${ip}/`]);
+      const answer = await cluster.kubectl(['exec', 'client', '--', 'timeout', '10', 'wget', '-q', '-O', '-', `http://${ip}/`]); // this busybox's wget -T crashes
       if (answer.code === 0) seen.add(answer.stdout.trim());
       const nodes = new Set([...seen].map((pod) => pods.get(pod)));
       return nodes.has('mascri-cluster-1') && nodes.has('mascri-cluster-2') ? true : undefined;
