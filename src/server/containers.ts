@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname } from 'node:path';
 import { alreadyExists, failedPrecondition, internal, invalidArgument, notFound } from '../common/errors.js';
 import type { Container } from '../cri/generated/runtime/v1/Container.js';
 import type { ContainerConfig__Output } from '../cri/generated/runtime/v1/ContainerConfig.js';
@@ -24,6 +24,7 @@ import { containerLabels, isReservedLabel } from '../docker/labels.js';
 import { containerName } from '../docker/naming.js';
 import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
+import { refuseSymlinkedLogPath, resolveLogPath } from './log-path.js';
 import { AnswerWhileUnchanged } from './store.js';
 import { warnOnce } from './warn-once.js';
 import { isEmptyFilter, matchesIdPrefix, matchesLabelSelector } from './filters.js';
@@ -59,6 +60,7 @@ export class ContainerService {
       const instance = this.ctx.options.instance;
       const name = containerName({ container: config.metadata!.name, attempt: config.metadata!.attempt }, pod, instance);
       const logPath = resolveLogPath(sandbox.meta.logDirectory, config.logPath);
+      await refuseSymlinkedLogPath(sandbox.meta.logDirectory, logPath, config.logPath);
       const sandboxConfig = sandbox.meta.config as Partial<PodSandboxConfig__Output>;
       const labels = containerLabels({
         sandboxId: sandbox.inspect.Id,
@@ -257,14 +259,6 @@ export function containerStatus(record: ContainerRecord): ContainerStatus {
       },
     },
   };
-}
-
-/** The sandbox log directory joined with the config's log_path; '' when there is no log file to write. */
-export function resolveLogPath(logDirectory: string, logPath: string | undefined): string {
-  if (!logPath) return '';
-  if (isAbsolute(logPath)) return logPath;
-  if (!logDirectory) return '';
-  return join(logDirectory, logPath);
 }
 
 function storedConfig(config: ContainerConfig__Output): Partial<ContainerConfig__Output> {
