@@ -17,11 +17,17 @@ export interface ContainerRecord {
 /** Where lookups look: mascri's in-memory store (src/server/store.ts), which falls back to `docker inspect` on a miss. */
 export type Source = Pick<ContainerStore, 'lookup'>;
 
-/** The mascri sandbox with this ID, or undefined: other Docker containers are never sandboxes. */
-export async function findSandbox(source: Source, id: string): Promise<SandboxRecord | undefined> {
+/**
+ * The mascri sandbox with this ID (or unique prefix), or undefined: other Docker containers are never
+ * sandboxes. A sandbox whose pause container is gone while containers of it remain is found too, as
+ * the NOTREADY ghost that allSandboxes lists, so that stopping and removing it reaches its containers.
+ */
+export async function findSandbox(source: Source & Pick<ContainerStore, 'all'>, id: string): Promise<SandboxRecord | undefined> {
   const inspect = await source.lookup(id);
   const meta = inspect ? decodeSandbox(inspect) : undefined;
-  return inspect && meta ? { inspect, meta } : undefined;
+  if (inspect) return meta ? { inspect, meta } : undefined;
+  const ghosts = ghostSandboxes(splitRecords(source.all())).filter((ghost) => ghost.inspect.Id.startsWith(id));
+  return id !== '' && ghosts.length === 1 ? ghosts[0] : undefined;
 }
 
 /** The mascri container with this ID, or undefined. */
@@ -60,9 +66,45 @@ export function splitRecords(inspects: readonly DockerContainerInspect[]): { san
   return { sandboxes, containers };
 }
 
-/** Every sandbox in the store. */
+/** Every sandbox in the store, with the ghosts of those whose pause container went out of band. */
 export function allSandboxes(store: Pick<ContainerStore, 'all'>): SandboxRecord[] {
-  return splitRecords(store.all()).sandboxes;
+  const records = splitRecords(store.all());
+  return [...records.sandboxes, ...ghostSandboxes(records)];
+}
+
+// One ghost per container inspect it is built from: list entries are memoized per inspect object.
+const ghosts = new WeakMap<DockerContainerInspect, SandboxRecord>();
+
+/**
+ * Sandboxes whose pause container is gone (removed behind mascri's back) while some of their
+ * containers remain: each is reported NOTREADY, described by what those containers' labels say of
+ * their pod, so that a kubelet sees the pod is broken and stops and removes it, containers included.
+ */
+export function ghostSandboxes({ sandboxes, containers }: { sandboxes: SandboxRecord[]; containers: ContainerRecord[] }): SandboxRecord[] {
+  const known = new Set(sandboxes.map((sandbox) => sandbox.inspect.Id));
+  const found = new Map<string, SandboxRecord>();
+  for (const { inspect, meta } of containers) {
+    const id = meta.sandboxId;
+    if (!id || known.has(id) || found.has(id)) continue;
+    let ghost = ghosts.get(inspect);
+    if (!ghost) {
+      ghost = {
+        inspect: {
+          ...inspect,
+          Id: id,
+          Name: '',
+          State: { ...inspect.State, Running: false, Paused: false, Restarting: false, Status: 'removed', Pid: 0 },
+          Config: { ...inspect.Config, Labels: {} },
+          HostConfig: { ...inspect.HostConfig, NetworkMode: '' },
+          NetworkSettings: { ...inspect.NetworkSettings, IPAddress: '', GlobalIPv6Address: '', Networks: {} },
+        },
+        meta: { metadata: { ...meta.pod, attempt: 0 }, labels: {}, annotations: {}, logDirectory: '', runtimeHandler: '', config: {} },
+      };
+      ghosts.set(inspect, ghost);
+    }
+    found.set(id, ghost);
+  }
+  return [...found.values()];
 }
 
 /** Every container in the store, or those of one sandbox. */
