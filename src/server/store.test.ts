@@ -5,7 +5,7 @@ import type { DockerAdapter } from '../docker/adapter.js';
 import type { DockerEvent, EventStreamHandlers } from '../docker/events.js';
 import { LABEL_INSTANCE, LABEL_TYPE } from '../docker/labels.js';
 import type { DockerContainerInspect } from '../docker/types.js';
-import { ContainerStore } from './store.js';
+import { ContainerStore, withOomKill } from './store.js';
 
 const ID = 'c'.repeat(64);
 
@@ -182,3 +182,18 @@ async function waitUntil(condition: () => boolean): Promise<void> {
     await sleep(10);
   }
 }
+
+test('an oom event Docker reported after the container started marks its exit OOMKilled, when Docker\'s own flag missed it', () => {
+  const exited = (oom: boolean): DockerContainerInspect => ({
+    ...inspect('exited'),
+    State: { Status: 'exited', Running: false, OOMKilled: oom, Pid: 0, ExitCode: 137, Error: '', StartedAt: '2026-01-01T00:00:10Z', FinishedAt: '2026-01-01T00:00:20Z' },
+  });
+  const during = Date.parse('2026-01-01T00:00:19Z');
+  assert.equal(withOomKill(exited(false), during).State.OOMKilled, true);
+  assert.equal(withOomKill(exited(false), undefined).State.OOMKilled, false, 'no oom event: Docker\'s word');
+  assert.equal(withOomKill(exited(false), Date.parse('2026-01-01T00:00:05Z')).State.OOMKilled, false, 'an oom of an earlier run');
+  const running = inspect('running');
+  assert.equal(withOomKill(running, during), running, 'a running container is left as it is');
+  const flagged = exited(true);
+  assert.equal(withOomKill(flagged, during), flagged);
+});

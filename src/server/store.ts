@@ -44,6 +44,8 @@ export class ContainerStore {
   private pending = new Map<string, number>();
   /** When each container was last looked at by a write (ms): events older than that are already seen. */
   private readonly refreshedAt = new Map<string, number>();
+  /** When Docker reported an `oom` event for a container (ms): its flag misses some kernel OOM kills. */
+  private readonly oomAt = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private restarts = 0;
@@ -166,7 +168,7 @@ export class ContainerStore {
 
   /** Keeps what a look found; anything that is not this instance's is kept as absent. */
   private apply(id: string, seq: number, found: DockerContainerInspect | undefined): void {
-    const value = found && this.owns(found) ? found : undefined;
+    const value = found && this.owns(found) ? withOomKill(found, this.oomAt.get(id)) : undefined;
     const before = this.core.get(id);
     if (!this.core.resolve(id, seq, value)) return;
     const after = this.core.get(id);
@@ -207,7 +209,9 @@ export class ContainerStore {
     // mascri container (Docker cannot filter on a label being absent): skip those of named instances.
     const attributes = event.Actor.Attributes;
     if (attributes && (attributes[LABEL_INSTANCE] ?? '') !== this.instance) return;
+    if (event.Action === 'oom') this.oomAt.set(id, event.timeNano !== undefined ? event.timeNano / 1e6 : Date.now());
     if (event.Action === 'destroy') {
+      this.oomAt.delete(id);
       this.pending.delete(id);
       this.refreshedAt.delete(id);
       this.removed(id);
@@ -263,4 +267,16 @@ export class AnswerWhileUnchanged<T> {
     this.kept = { version, answer };
     return answer;
   }
+}
+
+/**
+ * The inspect with State.OOMKilled set when Docker reported an `oom` event for the container after
+ * it last started and it has since exited: under load Docker's own flag misses some kernel OOM kills
+ * (the oom and exit notifications race), and a kubelet would report a crash instead of OOMKilled.
+ */
+export function withOomKill(inspect: DockerContainerInspect, oomAtMs: number | undefined): DockerContainerInspect {
+  if (oomAtMs === undefined || inspect.State.OOMKilled || inspect.State.Running || inspect.State.Status !== 'exited') return inspect;
+  const started = Date.parse(inspect.State.StartedAt);
+  if (Number.isFinite(started) && oomAtMs < started) return inspect; // an OOM of an earlier run
+  return { ...inspect, State: { ...inspect.State, OOMKilled: true } };
 }
