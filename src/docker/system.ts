@@ -1,5 +1,6 @@
 import type { DockerCli } from './cli.js';
 import { DockerError, classifyDockerFailure, dockerMessage } from './errors.js';
+import { kernelLogHasOomKill, readKernelLog } from './kernel-log.js';
 import type { DockerInfo, DockerVersion } from './types.js';
 
 export const PING_TIMEOUT_MS = 5000;
@@ -16,6 +17,11 @@ export class DockerSystem {
     const errors = (info.ServerErrors ?? []).join('; ');
     if (errors) throw new DockerError(classifyDockerFailure(errors), dockerMessage(errors), args);
     return info;
+  }
+
+  /** Whether the kernel logged an OOM kill in container `id`'s memory cgroup (Docker's flag can miss one). */
+  oomKilledByKernel(id: string): boolean {
+    return kernelLogHasOomKill(readKernelLog(), id);
   }
 
   /** Client and server versions; throws when the daemon does not answer. */

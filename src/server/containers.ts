@@ -35,6 +35,8 @@ import { prepareHostMounts } from './mounts.js';
 export class ContainerService {
   /** The unfiltered answer (a kubelet's relist), kept while the store has not changed. */
   private readonly unfiltered: AnswerWhileUnchanged<ListContainersResponse>;
+  /** Per container ID: did the kernel log an OOM kill of it (see killedByOom). */
+  private readonly oomVerdicts = new Map<string, boolean>();
 
   constructor(private readonly ctx: ServerContext) {
     this.unfiltered = new AnswerWhileUnchanged(ctx.store);
@@ -159,8 +161,24 @@ export class ContainerService {
       if (request.verbose) {
         info.info = JSON.stringify({ pid: container.inspect.State.Pid, sandboxID: container.meta.sandboxId, config: container.meta.config, docker: container.inspect });
       }
-      return { status: containerStatus(container), info };
+      const status = containerStatus(container);
+      if (status.reason === 'Error' && status.exitCode === 137 && this.killedByOom(container.inspect.Id)) status.reason = 'OOMKilled';
+      return { status, info };
     });
+  }
+
+  /**
+   * Whether a container that died of SIGKILL without Docker's OOMKilled flag was in fact OOM-killed,
+   * as the kernel log says (asked once per container: the answer does not change).
+   */
+  private killedByOom(id: string): boolean {
+    let known = this.oomVerdicts.get(id);
+    if (known === undefined) {
+      known = this.ctx.docker.system.oomKilledByKernel(id);
+      if (this.oomVerdicts.size >= 1000) this.oomVerdicts.delete(this.oomVerdicts.keys().next().value!);
+      this.oomVerdicts.set(id, known);
+    }
+    return known;
   }
 
   /** Every mascri container matching the filter. */
