@@ -130,7 +130,7 @@ export class DockerCli {
       const endpoint = tls ? undefined : parseEngineHost(host);
       if (!endpoint) {
         throw failedPrecondition(
-          `masked and read-only paths are added to Docker's create request by a relay that reaches unix:// and plain tcp:// engines; this engine is at ${host || 'an unknown address'}${tls ? ' with TLS' : ''}. Reach Docker over its unix socket, or leave masked_paths and readonly_paths empty for Docker's defaults`,
+          `masked and read-only paths, and stdin without stdin_once, are added to Docker's create request by a relay that reaches unix:// and plain tcp:// engines; this engine is at ${host || 'an unknown address'}${tls ? ' with TLS' : ''}. Reach Docker over its unix socket, or leave masked_paths and readonly_paths empty for Docker's defaults and set stdin_once with stdin`,
         );
       }
       return { endpoint, host };
