@@ -55,6 +55,14 @@ export class RuntimeMetrics {
     r.gauge('mascri_containers', 'mascri containers known now, by CRI state.', () =>
       Object.entries(countByState(containers()).containers).map(([state, value]) => ({ labels: { state }, value })),
     );
+    r.gauge('mascri_process_memory_bytes', "The server process's memory: resident set and V8 heap (used and total).", () => {
+      const memory = process.memoryUsage();
+      return [
+        { labels: { kind: 'rss' }, value: memory.rss },
+        { labels: { kind: 'heap_used' }, value: memory.heapUsed },
+        { labels: { kind: 'heap_total' }, value: memory.heapTotal },
+      ];
+    });
   }
 
   /** Records one finished RPC; `method` is "RuntimeService/Version". */
