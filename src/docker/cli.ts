@@ -2,6 +2,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../common/logger.js';
 import { failedPrecondition } from '../common/errors.js';
 import { type EngineEndpoint, type HostConfigExtras, parseEngineHost, withCreateRelay } from './create-relay.js';
+import { childMarks } from './children.js';
 import { DockerError, classifyDockerFailure, dockerMessage } from './errors.js';
 
 export interface DockerRunOptions {
@@ -23,6 +24,12 @@ export interface DockerResult {
 /** Observes every docker call (metrics and benchmarks hook in here). */
 export type DockerCallObserver = (args: readonly string[], durationMs: number, ok: boolean) => void;
 
+/**
+ * Observes a docker call while it runs: "spawned" once the CLI process exists, "relayed" once the
+ * create relay has passed the (patched) create request on to the engine. The crash tests hook in here.
+ */
+export type DockerProgressObserver = (stage: 'spawned' | 'relayed', args: readonly string[]) => void;
+
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
@@ -31,6 +38,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
  */
 export class DockerCli {
   private observers: DockerCallObserver[] = [];
+  private progressObservers: DockerProgressObserver[] = [];
   private endpoint?: Promise<{ endpoint: EngineEndpoint; host: string }>;
 
   constructor(
@@ -40,6 +48,14 @@ export class DockerCli {
 
   onCall(observer: DockerCallObserver): void {
     this.observers.push(observer);
+  }
+
+  onProgress(observer: DockerProgressObserver): void {
+    this.progressObservers.push(observer);
+  }
+
+  private progress(stage: 'spawned' | 'relayed', args: readonly string[]): void {
+    for (const observer of this.progressObservers) observer(stage, args);
   }
 
   /** Tells the observers about a call made outside run() (see runDockerProcess). */
@@ -57,12 +73,13 @@ export class DockerCli {
       const child: ResultPromise = execa(this.binary, args as string[], {
         timeout,
         input: options.input,
-        env: options.env,
+        env: { ...childMarks(), ...options.env },
         cancelSignal: options.signal,
         reject: false,
         stripFinalNewline: true,
         maxBuffer: 256 * 1024 * 1024,
       });
+      if (child.pid !== undefined) this.progress('spawned', args);
       const result = await child;
       const stdout = String(result.stdout ?? '');
       const stderr = String(result.stderr ?? '');
@@ -93,10 +110,15 @@ export class DockerCli {
     const { endpoint, host } = await this.engineEndpoint();
     let relayHost = '';
     try {
-      const { result, patched } = await withCreateRelay(endpoint, extras, (dockerHost) => {
-        relayHost = dockerHost;
-        return this.run(args, { ...options, env: { ...options.env, DOCKER_HOST: dockerHost, DOCKER_CONTEXT: '' } });
-      });
+      const { result, patched } = await withCreateRelay(
+        endpoint,
+        extras,
+        (dockerHost) => {
+          relayHost = dockerHost;
+          return this.run(args, { ...options, env: { ...options.env, DOCKER_HOST: dockerHost, DOCKER_CONTEXT: '' } });
+        },
+        () => this.progress('relayed', args),
+      );
       if (patched === 0) throw new DockerError('internal', `docker ${args[0]} sent no create request through mascri's relay, so ${Object.keys(extras).join(' and ')} were not applied`, args);
       return result;
     } catch (error) {
@@ -214,6 +236,7 @@ export async function runDockerProcess(cli: DockerCli, args: readonly string[], 
   const result = await execa(cli.binary, args as string[], {
     timeout: options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : undefined,
     input: options.input ?? '',
+    env: childMarks(),
     encoding: 'buffer',
     maxBuffer: options.maxBytes ?? 16 * 1024 * 1024,
     cancelSignal: options.signal,

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempPrefix } from './children.js';
 
 /**
  * HostConfig fields that `docker create` has no flag for (MaskedPaths, ReadonlyPaths).
@@ -59,8 +60,13 @@ export interface RelayOutcome<T> {
  * Runs `fn` with a private relay to the engine: `fn` gets a DOCKER_HOST value to hand the CLI.
  * The relay listens on a socket in a fresh 0700 directory and lives only as long as `fn`.
  */
-export async function withCreateRelay<T>(endpoint: EngineEndpoint, extras: HostConfigExtras, fn: (dockerHost: string) => Promise<T>): Promise<RelayOutcome<T>> {
-  const dir = await mkdtemp(join(tmpdir(), 'mascri-create-relay-'));
+export async function withCreateRelay<T>(
+  endpoint: EngineEndpoint,
+  extras: HostConfigExtras,
+  fn: (dockerHost: string) => Promise<T>,
+  onRelayed: () => void = () => undefined,
+): Promise<RelayOutcome<T>> {
+  const dir = await mkdtemp(join(tmpdir(), `${tempPrefix()}create-relay-`));
   const socketPath = join(dir, 'docker.sock');
   const agent = new http.Agent({ keepAlive: true });
   let patched = 0;
@@ -83,7 +89,7 @@ export async function withCreateRelay<T>(endpoint: EngineEndpoint, extras: HostC
       });
       // The engine could not be reached: drop the connection, so the CLI reports it as it would a daemon that is down.
       upstream.on('error', () => req.socket.destroy());
-      if (body) upstream.end(body);
+      if (body) upstream.end(body, onRelayed);
       else req.pipe(upstream);
     };
     if (!isCreateRequest(req.method, req.url)) return forward();

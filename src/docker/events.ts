@@ -1,4 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
+import { childMarks } from './children.js';
 import { spawnFailure, type DockerCli } from './cli.js';
 
 /** One line of `docker events --format '{{json .}}'` for a container. */
@@ -34,6 +35,7 @@ export class DockerEventStream {
       reject: false,
       buffer: false,
       stdin: 'ignore',
+      env: childMarks(),
     });
     this.child = child;
     let pending = '';

@@ -116,7 +116,7 @@ describe('DockerImages.pull', () => {
     assert.equal(docker.read('args'), 'pull\n--quiet\n--\nlocalhost:5000/busybox:latest\n');
     const configDir = docker.read('docker-config')!;
     assert.notEqual(configDir, '<unset>');
-    assert.match(configDir, /mascri-auth-/);
+    assert.match(configDir, /mascri-\d+-auth-/);
     const config = JSON.parse(docker.read('config.json')!);
     assert.deepEqual(config, { auths: { 'localhost:5000': { auth: Buffer.from('alice:wonderland').toString('base64') } } });
     assert.equal(docker.read('config-mode')!.trim(), '600');
@@ -178,7 +178,7 @@ describe('DockerImages.pull', () => {
       },
     );
     const configDir = docker.read('docker-config')!;
-    assert.match(configDir, /mascri-auth-/);
+    assert.match(configDir, /mascri-\d+-auth-/);
     assert.equal(existsSync(configDir), false);
   });
 

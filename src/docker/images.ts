@@ -8,6 +8,7 @@ import { DockerError } from './errors.js';
 import { parseJsonLines } from './cli.js';
 import { authConfigKey, parseReference } from './reference.js';
 import type { DockerImageInspect } from './types.js';
+import { tempPrefix } from './children.js';
 
 /** Registry credentials, as the CRI's AuthConfig carries them. */
 export interface RegistryAuth {
@@ -66,7 +67,7 @@ export class DockerImages {
     if (!parsed) throw invalidArgument(`image reference "${ref}" is not a valid reference`);
     const server = auth.serverAddress?.trim() || authConfigKey(parsed);
     const env = await this.temporaryConfigEnv();
-    const dir = await mkdtemp(join(await privateTempRoot(), 'mascri-auth-'));
+    const dir = await mkdtemp(join(await privateTempRoot(), `${tempPrefix()}auth-`));
     try {
       await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [server]: dockerAuthEntry(auth) } }), { mode: 0o600 });
       await this.docker.run(args, { timeoutMs: PULL_TIMEOUT_MS, signal, env: { ...env, DOCKER_CONFIG: dir } });

@@ -89,14 +89,17 @@ export class ContainerService {
       for (const warning of plan.warnings) warnOnce(this.ctx.log, 'container adapted to the host', warning, { container: name });
       await prepareHostMounts(config.mounts ?? []);
       if (logPath) await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
+      this.ctx.crash.reached('CreateContainer', 'log-directory-made');
       try {
         // --pull never: the CRI pulls first; an absent image is the caller's NOT_FOUND, not a surprise pull.
         const containerId = await this.ctx.docker.containers.create(['--pull', 'never', ...plan.args], labels, plan.hostConfig);
+        this.ctx.crash.reached('CreateContainer', 'docker-create-done');
         const created = await this.ctx.store.refresh(containerId);
         if (plan.hostConfig) checkSystemPaths(created, plan.hostConfig);
         if (plan.hostConfig?.Config?.StdinOnce === false && created?.Config?.StdinOnce) {
           throw internal('Docker did not keep stdin_once false (StdinOnce is set); the container was not created');
         }
+        this.ctx.crash.reached('CreateContainer', 'checked');
         return { containerId };
       } catch (error) {
         if (error instanceof DockerError && error.kind === 'not-found' && /No such image/i.test(error.message)) {
@@ -106,7 +109,7 @@ export class ContainerService {
           const existing = await this.ctx.docker.containers.inspectOne(name).catch(() => undefined);
           throw alreadyExists(`a container named "${config.metadata!.name}" (attempt ${config.metadata!.attempt}) already exists in this pod: ${existing?.Id ?? name}`);
         }
-        await this.ctx.docker.containers.remove([name]).catch(() => undefined);
+        await this.ctx.rollbacks.remove(name);
         throw error;
       }
     });
@@ -118,8 +121,10 @@ export class ContainerService {
     return doing(`starting container "${id}"`, async () => {
       const container = await this.require(id);
       await this.ctx.docker.containers.start(container.inspect.Id);
+      this.ctx.crash.reached('StartContainer', 'docker-start-done');
       const started = await this.ctx.store.refresh(container.inspect.Id);
       if (container.meta.logPath && started?.LogPath) await this.ctx.logs.follow(started.Id, started.LogPath, container.meta.logPath);
+      this.ctx.crash.reached('StartContainer', 'log-following');
       return {};
     });
   }

@@ -1,6 +1,8 @@
 import type { Logger } from '../common/logger.js';
 import type { DockerAdapter } from '../docker/adapter.js';
+import type { CrashPoints } from './crash-points.js';
 import type { HostProbe } from './host-probe.js';
+import type { PendingRemovals } from './rollbacks.js';
 import type { ContainerLogs } from './container-logs.js';
 import type { ContainerStore } from './store.js';
 
@@ -27,6 +29,10 @@ export interface ServerContext {
   logs: ContainerLogs;
   /** mascri's sandboxes and containers, kept current from Docker's events. */
   store: ContainerStore;
+  /** Half-made containers a failed call could not remove at once (the daemon went away), removed later. */
+  rollbacks: PendingRemovals;
+  /** Test-only places to die at (MASCRI_TEST_KILL_AFTER); no-ops in a real server. */
+  crash: CrashPoints;
 }
 
 /** A unary RPC implementation: decoded request in, response object out, errors thrown. */

@@ -69,6 +69,7 @@ export class SandboxService {
       for (const warning of plan.warnings) warnOnce(this.ctx.log, 'sandbox adapted to the host', warning, { sandbox: name });
 
       const createdLogDirectory = config.logDirectory ? await makeDirectory(config.logDirectory) : undefined;
+      this.ctx.crash.reached('RunPodSandbox', 'log-directory-made');
       try {
         let id: string;
         try {
@@ -81,17 +82,17 @@ export class SandboxService {
           await this.ensurePodInfraImage();
           id = await this.ctx.docker.containers.run(['--pull', 'never', ...plan.args], labels);
         }
+        this.ctx.crash.reached('RunPodSandbox', 'docker-run-done');
         await this.ctx.store.refresh(id);
+        this.ctx.crash.reached('RunPodSandbox', 'stored');
         return { podSandboxId: id };
       } catch (error) {
         if (error instanceof DockerError && error.kind === 'already-exists') {
           const existing = await this.ctx.docker.containers.inspectOne(name).catch(() => undefined);
           throw alreadyExists(`a pod sandbox with ${describeMetadata(metadata)} already exists: ${existing?.Id ?? name}`);
         }
-        // `docker run` may have created the container before failing to start it.
-        await this.ctx.docker.containers.remove([name]).catch((cleanup: unknown) =>
-          this.ctx.log.error('could not remove a half-made sandbox', { sandbox: name, error: String(cleanup) }),
-        );
+        // `docker run` may have created the container before failing to start it (or the daemon stopped midway).
+        await this.ctx.rollbacks.remove(name);
         if (createdLogDirectory) await removeIfEmpty(createdLogDirectory);
         throw error;
       }

@@ -8,7 +8,9 @@ import { loadCri } from '../cri/proto.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { ServerContext, ServerOptions, UnaryHandler } from './context.js';
 import { toServiceError } from './errors.js';
+import { CrashPoints } from './crash-points.js';
 import { HostProbe } from './host-probe.js';
+import { PendingRemovals } from './rollbacks.js';
 import { ImageService } from './images.js';
 import { SandboxService } from './sandboxes.js';
 import { ContainerService } from './containers.js';
@@ -17,6 +19,7 @@ import { EventService } from './events.js';
 import { ContainerLogManager } from './logs/container-log-copier.js';
 import { ContainerStore } from './store.js';
 import { containerState } from '../docker/convert.js';
+import { markChildrenOf, removeStaleTempDirs, settleOrphans } from '../docker/children.js';
 import { checkInstanceName } from '../docker/naming.js';
 import { RuntimeInfoService } from './runtime-info.js';
 import { listAsStream } from './list-streams.js';
@@ -61,6 +64,25 @@ export interface CriHandlers {
   imageStreams: Record<string, StreamHandler>;
 }
 
+/** How long a new server waits for the docker calls a killed server of its instance left running. */
+const ORPHAN_WAIT_MS = 60_000;
+
+/**
+ * Before the state is loaded: a server of this instance that was killed may have left docker
+ * calls running (a `docker run` it started finishes without it) and temporary files behind. Let
+ * those calls end, so everything they make is in Docker when the store loads; end its exec,
+ * attach and port-forward sessions (their clients are gone); remove its temporary directories.
+ */
+async function settleDeadServer(instance: string, log: Logger): Promise<void> {
+  markChildrenOf(instance);
+  const { waited, killed } = await settleOrphans(instance, ORPHAN_WAIT_MS);
+  const describe = (orphans: typeof waited) => orphans.map((orphan) => `${orphan.pid}: ${orphan.argv.slice(0, 3).join(' ')}`);
+  if (waited.length > 0) log.warn('waited for docker calls a killed server of this instance had left running', { calls: describe(waited) });
+  if (killed.length > 0) log.warn('ended processes a killed server of this instance had left running', { processes: describe(killed) });
+  const removed = await removeStaleTempDirs();
+  if (removed > 0) log.info('removed temporary directories of servers that are no longer running', { count: removed });
+}
+
 /** Told about every finished RPC: "RuntimeService/Version", its gRPC code, how long it took. */
 export type RpcObserver = (method: string, code: number, durationMs: number) => void;
 
@@ -90,6 +112,8 @@ export class MascriServer {
       host: new HostProbe(options.docker, options.log),
       logs: new ContainerLogManager({ stateDir: join(options.stateDir ?? DEFAULT_STATE_DIR, 'logs'), log: options.log }),
       store: new ContainerStore(options.docker, options.log, { instance }),
+      crash: CrashPoints.fromEnvironment(process.env, options.docker.cli, options.log),
+      rollbacks: new PendingRemovals(options.docker.containers, options.log),
     };
     let streaming: StreamingService | undefined;
     let operator: OperatorServer | undefined;
@@ -98,6 +122,7 @@ export class MascriServer {
     const metrics = new RuntimeMetrics(() => ctx.store.all());
     options.docker.cli.onCall((args, ms, ok) => metrics.observeDocker(args, ms, ok));
     try {
+      await settleDeadServer(instance, options.log);
       await ctx.store.start();
       ctx.store.onChange((change) => {
         // A container removed behind mascri's back: stop copying its log (the file stays, it is the user's).
@@ -206,6 +231,7 @@ export class MascriServer {
       await operator?.close().catch(() => undefined);
       await streaming?.close().catch(() => undefined);
       ctx.store.stop();
+      ctx.rollbacks.close();
       await ctx.logs.close().catch(() => undefined);
       if (path && bound) await unlink(path).catch(() => undefined);
       throw error;
@@ -227,6 +253,7 @@ export class MascriServer {
     await this.streaming?.close();
     await this.operator?.close();
     this.ctx.store.stop();
+    this.ctx.rollbacks.close();
     await this.ctx.logs.close();
     if (this.path) await unlink(this.path).catch(() => undefined);
     this.log.info('stopped', { endpoint: this.endpoint });

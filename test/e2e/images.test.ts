@@ -105,10 +105,10 @@ describe('ImageService over gRPC', () => {
     const ref = await pushTestImage(`e2e-auth:${uniqueSuffix()}`);
     created.push(ref);
     const secret = `s3cret-${uniqueSuffix()}`;
-    const before = readdirSync('/dev/shm').filter((name) => name.startsWith('mascri-auth-'));
+    const before = readdirSync('/dev/shm').filter((name) => /^mascri-\d+-auth-/.test(name));
     const pulled = await server.client.callImage('PullImage', { image: { image: ref }, auth: { username: 'tester', password: secret } });
     assert.equal(pulled.imageRef, await dockerImageId(ref));
-    const afterPull = readdirSync('/dev/shm').filter((name) => name.startsWith('mascri-auth-'));
+    const afterPull = readdirSync('/dev/shm').filter((name) => /^mascri-\d+-auth-/.test(name));
     assert.deepEqual(afterPull, before, 'the temporary Docker config is deleted');
     assert.ok(!server.logs.includes(secret), 'the password never reaches the log');
     assert.ok(server.logs.includes('PullImage'), 'the debug log has a line per RPC');

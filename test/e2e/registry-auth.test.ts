@@ -69,14 +69,14 @@ describe('a registry that requires authentication', () => {
   });
 
   test('username and password, or a base64 auth string, pull the image; nothing is kept or logged', async () => {
-    const shmBefore = readdirSync('/dev/shm').filter((name) => name.startsWith('mascri-auth-'));
+    const shmBefore = readdirSync('/dev/shm').filter((name) => /^mascri-\d+-auth-/.test(name));
     const pulled = await server.client.callImage('PullImage', { image: { image: ref }, auth: { username: USER, password: PASSWORD } });
     assert.equal(pulled.imageRef, await dockerImageId(ref));
     await execa('docker', ['rmi', ref]);
     const auth = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
     const again = await server.client.callImage('PullImage', { image: { image: ref }, auth: { auth } });
     assert.equal(again.imageRef, pulled.imageRef);
-    assert.deepEqual(readdirSync('/dev/shm').filter((name) => name.startsWith('mascri-auth-')), shmBefore, 'the temporary Docker config is gone');
+    assert.deepEqual(readdirSync('/dev/shm').filter((name) => /^mascri-\d+-auth-/.test(name)), shmBefore, 'the temporary Docker config is gone');
     assert.ok(!server.logs.includes(PASSWORD) && !server.logs.includes(auth), 'credentials never reach the log');
   });
 

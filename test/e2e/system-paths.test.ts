@@ -136,7 +136,7 @@ describe('masked paths while the Docker daemon is unreachable', () => {
       const config = shellContainer('masked', 'sleep 1', { linux: { securityContext: { maskedPaths: ['/bin/ls'] } } });
       await assert.rejects(server.client.callRuntime('CreateContainer', { podSandboxId, config, sandboxConfig: podConfig }), (error: { code: number; details: string }) => {
         assert.equal(error.code, GrpcCode.UNAVAILABLE, error.details);
-        assert.ok(!error.details.includes('mascri-create-relay-'), `names the engine, not the relay: ${error.details}`);
+        assert.ok(!error.details.includes('create-relay-'), `names the engine, not the relay: ${error.details}`);
         assert.match(error.details, new RegExp(`Cannot connect to the Docker daemon at ${relay.dockerHost}`));
         return true;
       });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Duplex, PassThrough } from 'node:stream';
 import type { WebSocket } from 'ws';
+import { childEnv } from '../../docker/children.js';
 import type { ServerContext } from '../context.js';
 import { decodeChannelMessage, encodeBase64ChannelMessage, encodeChannelMessage, encodePortPrefix, isBase64Protocol } from './channels.js';
 import { PORT_RELAY_PATH } from './port-relay.js';
@@ -27,6 +28,7 @@ export function forwardPort(ctx: ServerContext, target: PortForwardTarget, port:
   return new Promise<void>((resolve, reject) => {
     const child = spawn('nsenter', [`--net=/proc/${target.pid}/ns/net`, '--', process.execPath, PORT_RELAY_PATH, String(port)], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: childEnv(),
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

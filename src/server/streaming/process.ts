@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { childEnv } from '../../docker/children.js';
 import type { Readable, Writable } from 'node:stream';
 
 /**
@@ -111,11 +112,12 @@ export function startDockerProcess(binary: string, args: readonly string[], opti
     child = spawn(pythonBinary(), ['-c', PTY_HELPER, String(options.tty.height), String(options.tty.width), '--', binary, ...args], {
       // docker's own stderr is the pty; the helper's would only be a Python traceback.
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'ignore', 'pipe'],
+      env: childEnv(),
     });
     control = child.stdio[3] as Writable;
     control.on('error', () => undefined);
   } else {
-    child = spawn(binary, [...args], { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    child = spawn(binary, [...args], { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: childEnv() });
   }
   child.stdin?.on('error', () => undefined); // the process may exit before reading all of it
   const exited = new Promise<number>((resolve) => {

@@ -1,0 +1,196 @@
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Every process mascri starts (docker CLI calls, exec and attach sessions, port relays) carries
+ * these two variables in its environment: the server's instance and its process ID. When the
+ * server is killed (SIGKILL, the OOM killer) its children live on; the next server of the same
+ * instance finds them by these marks and waits for (or ends) them before it loads its state,
+ * so that a `docker run` or `docker create` a dead server started cannot finish behind its back.
+ */
+export const CHILD_INSTANCE_VAR = 'MASCRI_PARENT_INSTANCE';
+export const CHILD_PID_VAR = 'MASCRI_PARENT_PID';
+
+let marks: Record<string, string> = { [CHILD_PID_VAR]: String(process.pid) };
+
+/** Marks the children of this process as the ones of `instance` ('' the default instance). */
+export function markChildrenOf(instance: string): void {
+  marks = { [CHILD_INSTANCE_VAR]: instance, [CHILD_PID_VAR]: String(process.pid) };
+}
+
+/** The marks alone (for execa, which adds them to this process's environment). */
+export function childMarks(): Record<string, string> {
+  return { ...marks };
+}
+
+/** The environment a child gets: this process's, the marks, and `extra` on top. */
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...marks, ...extra };
+}
+
+/** A marked process whose parent is gone. */
+export interface Orphan {
+  pid: number;
+  /** Its command line, as /proc gives it. */
+  argv: string[];
+  /** A docker CLI call that changes Docker (run, create, start, stop, rm...): let it finish. */
+  write: boolean;
+}
+
+/** The docker CLI verbs a dead server's child is let finish: each ends by itself, and ending it midway would leave Docker half-done. */
+const WRITE_VERBS = new Set(['run', 'create', 'start', 'stop', 'rm', 'kill', 'update', 'pull', 'rmi', 'tag', 'load', 'image', 'container', 'network']);
+/** Verbs that never end by themselves (or belong to a client that is gone): ended at once. */
+const ENDLESS_VERBS = new Set(['exec', 'attach', 'events', 'logs', 'stats', 'wait']);
+
+/**
+ * Whether a process with this environment and command line is an orphan of `instance`: marked as
+ * a child of that instance by a server that is no longer running (`markerAlive` false). Pure.
+ */
+export function classifyOrphan(pid: number, env: Record<string, string>, argv: string[], instance: string, markerAlive: boolean): Orphan | undefined {
+  if (env[CHILD_INSTANCE_VAR] === undefined || env[CHILD_INSTANCE_VAR] !== instance || markerAlive) return undefined;
+  const verb = dockerVerb(argv);
+  return { pid, argv, write: verb !== undefined && WRITE_VERBS.has(verb) && !ENDLESS_VERBS.has(verb) };
+}
+
+/** The PID a marked environment names as its server, or undefined when unmarked. Pure. */
+export function markedParent(env: Record<string, string>): number | undefined {
+  const pid = Number(env[CHILD_PID_VAR]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** The docker CLI verb of a command line (`docker --log-level x run ...` -> run), or undefined when it is no docker call. */
+export function dockerVerb(argv: readonly string[]): string | undefined {
+  const binary = argv[0]?.split('/').pop() ?? '';
+  if (binary !== 'docker' && !binary.startsWith('docker-')) return undefined;
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-')) return arg;
+    // Global options that take a value in the next argument.
+    if (['-H', '--host', '-c', '--context', '--config', '-l', '--log-level'].includes(arg)) i++;
+  }
+  return undefined;
+}
+
+/** The environment in /proc/<pid>/environ text (NUL-separated). Pure. */
+export function parseEnviron(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of text.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+/** The state letter, parent PID and start time (clock ticks since boot) in /proc/<pid>/stat text ("pid (comm) S ppid ..."). Pure. */
+export function parseStat(text: string): { state: string; parentPid: number; startTime: number } | undefined {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const fields = text.slice(close + 2).split(' ');
+  const parentPid = Number(fields[1]);
+  const startTime = Number(fields[19]);
+  return fields[0] && Number.isInteger(parentPid) && Number.isFinite(startTime) ? { state: fields[0], parentPid, startTime } : undefined;
+}
+
+async function readStat(pid: number): Promise<{ state: string; parentPid: number; startTime: number } | undefined> {
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : parseStat(text);
+}
+
+/** The orphans of `instance` running on this host now (from /proc). */
+export async function findOrphans(instance: string): Promise<Orphan[]> {
+  const orphans: Orphan[] = [];
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    try {
+      const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
+      if (!environ.includes(CHILD_PID_VAR)) continue;
+      const env = parseEnviron(environ);
+      const marker = markedParent(env);
+      const stat = await readStat(pid);
+      if (marker === undefined || !stat || stat.state === 'Z') continue;
+      // The server that marked it still runs when that PID is alive and older than the child (not a reused PID).
+      const server = await readStat(marker);
+      const markerAlive = server !== undefined && server.state !== 'Z' && server.startTime <= stat.startTime;
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((arg) => arg !== '');
+      const orphan = classifyOrphan(pid, env, argv, instance, markerAlive);
+      if (orphan) orphans.push(orphan);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return orphans;
+}
+
+/** Whether a process is still running (a zombie has ended). */
+async function running(pid: number): Promise<boolean> {
+  const stat = await readStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+export interface OrphanOutcome {
+  /** Docker calls of a dead server that were let finish. */
+  waited: Orphan[];
+  /** Processes ended with SIGKILL: sessions of clients that are gone, and calls that did not finish in time. */
+  killed: Orphan[];
+}
+
+/**
+ * Lets the docker write calls of a dead server of `instance` finish (up to `waitMs`), and kills
+ * every other orphan of it (exec and attach sessions, event and log streams, port relays), and
+ * any write call still running when the wait ends.
+ */
+export async function settleOrphans(instance: string, waitMs: number): Promise<OrphanOutcome> {
+  const orphans = await findOrphans(instance);
+  const waited = orphans.filter((orphan) => orphan.write);
+  const killed = orphans.filter((orphan) => !orphan.write);
+  for (const orphan of killed) kill(orphan.pid);
+  const deadline = Date.now() + waitMs;
+  let left = waited;
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = (await Promise.all(left.map(async (orphan) => ((await running(orphan.pid)) ? orphan : undefined)))).filter((o): o is Orphan => o !== undefined);
+  }
+  for (const orphan of left) kill(orphan.pid);
+  return { waited: waited.filter((orphan) => !left.includes(orphan)), killed: [...killed, ...left] };
+}
+
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** The prefix of this process's temporary directories (label files, relay sockets): `mascri-<pid>-`. */
+export function tempPrefix(pid = process.pid): string {
+  return `mascri-${pid}-`;
+}
+
+/** A temporary directory name's owner PID, or undefined when it is no mascri temporary directory. Pure. */
+export function tempOwner(name: string): number | undefined {
+  const match = /^mascri-(\d+)-/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Where mascri makes temporary directories: label files and relay sockets in tmpdir, registry credentials in /dev/shm. */
+const TEMP_ROOTS = () => [...new Set([tmpdir(), '/dev/shm'])];
+
+/**
+ * Removes the temporary directories (label files, relay sockets, registry credentials) of mascri
+ * processes that are no longer running: a killed server could not remove its own. Answers how many.
+ */
+export async function removeStaleTempDirs(roots: readonly string[] = TEMP_ROOTS()): Promise<number> {
+  let removed = 0;
+  for (const root of roots) {
+    for (const name of await readdir(root).catch(() => [] as string[])) {
+      const owner = tempOwner(name);
+      if (owner === undefined || owner === process.pid || (await running(owner))) continue;
+      await rm(join(root, name), { recursive: true, force: true }).then(() => removed++, () => undefined);
+    }
+  }
+  return removed;
+}
