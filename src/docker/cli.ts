@@ -4,6 +4,7 @@ import { failedPrecondition } from '../common/errors.js';
 import { type EngineEndpoint, type HostConfigExtras, parseEngineHost, withCreateRelay } from './create-relay.js';
 import { childMarks } from './children.js';
 import { DockerError, classifyDockerFailure, dockerMessage } from './errors.js';
+import { ARGS_INLINE_MAX, MAX_ARG_BYTES } from './arg-limits.js';
 
 export interface DockerRunOptions {
   /** Milliseconds before the call is killed and fails with DEADLINE_EXCEEDED. */
@@ -103,8 +104,9 @@ export class DockerCli {
   }
 
   /**
-   * Runs `docker ...args` (a create) with `extras` added to the HostConfig of the request the CLI
-   * sends, through a private relay to the engine (create-relay.ts): the CLI has no flags for them.
+   * Runs `docker ...args` (a create) with `extras` added to the request the CLI sends, through a
+   * private relay to the engine (create-relay.ts): the CLI has no flags for them, or they are too
+   * large for its arguments.
    */
   async runWithHostConfig(args: readonly string[], extras: HostConfigExtras, options: DockerRunOptions = {}): Promise<DockerResult> {
     const { endpoint, host } = await this.engineEndpoint();
@@ -135,7 +137,7 @@ export class DockerCli {
     }
   }
 
-  /** Why a create with masked/read-only paths would be refused on this engine, or undefined when it works. */
+  /** Why a create through the relay would be refused on this engine, or undefined when it works. */
   async createRelayUnsupported(): Promise<string | undefined> {
     return this.engineEndpoint().then(
       () => undefined,
@@ -152,7 +154,7 @@ export class DockerCli {
       const endpoint = tls ? undefined : parseEngineHost(host);
       if (!endpoint) {
         throw failedPrecondition(
-          `masked and read-only paths, and stdin without stdin_once, are added to Docker's create request by a relay that reaches unix:// and plain tcp:// engines; this engine is at ${host || 'an unknown address'}${tls ? ' with TLS' : ''}. Reach Docker over its unix socket, or leave masked_paths and readonly_paths empty for Docker's defaults and set stdin_once with stdin`,
+          `masked and read-only paths, stdin without stdin_once, and environment and command too large for docker's arguments (over ${ARGS_INLINE_MAX / 1024 / 1024} MiB) are added to Docker's create request by a relay that reaches unix:// and plain tcp:// engines; this engine is at ${host || 'an unknown address'}${tls ? ' with TLS' : ''}. Reach Docker over its unix socket, or leave masked_paths and readonly_paths empty for Docker's defaults, set stdin_once with stdin, and keep envs, command and args small`,
         );
       }
       return { endpoint, host };
@@ -252,8 +254,7 @@ export async function runDockerProcess(cli: DockerCli, args: readonly string[], 
   return { stdout, stderr, exitCode: result.exitCode ?? -1, timedOut: Boolean(result.timedOut), outputTooLarge };
 }
 
-/** Linux's limit on one argument or environment string (MAX_ARG_STRLEN: 32 pages). */
-export const MAX_ARG_BYTES = 128 * 1024;
+export { MAX_ARG_BYTES };
 
 /** How a failed execa call ended, as far as spawnFailure and silentFailure need it. */
 interface EndedCall {

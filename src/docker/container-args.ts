@@ -4,14 +4,19 @@ import type { LinuxContainerResources__Output } from '../cri/generated/runtime/v
 import type { NamespaceOption__Output } from '../cri/generated/runtime/v1/NamespaceOption.js';
 import type { HostCapabilities } from '../server/host.js';
 import { dockerCgroupParent } from './cgroup-parent.js';
-import type { HostConfigExtras } from './create-relay.js';
+import { truncateUtf8 } from '../common/utf8.js';
+import { ARGS_INLINE_MAX, PATH_MAX, checkDockerArgs, checkProcessString, checkProcessTotal, execveTotal, formatBytes } from './arg-limits.js';
+import type { HostConfigExtras, ProcessConfig } from './create-relay.js';
 import { apparmorArgs, privilegedSubstitute, seccompArgs } from './sandbox-args.js';
 
 /** The docker arguments for a container, and what was adapted to the host. */
 export interface ContainerCreatePlan {
   /** Arguments after `docker create`. */
   args: string[];
-  /** HostConfig fields the CLI has no flag for (masked and read-only paths), added to its create request. */
+  /**
+   * Fields the CLI has no flag for (masked and read-only paths, StdinOnce false), or too large for
+   * its arguments (Env, Entrypoint and Cmd), set in its create request by the create relay.
+   */
   hostConfig?: HostConfigExtras;
   warnings: string[];
 }
@@ -64,14 +69,20 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
   else if (ipc === 'CONTAINER') args.push('--ipc', 'private');
   else throw invalidArgument(`linux.security_context.namespace_options.ipc: mode ${ipc} is not valid for a container`);
 
-  // What runs: command overrides the image's entrypoint, args its cmd (Kubernetes semantics).
-  const [entrypoint, ...entrypointRest] = config.command ?? [];
-  if (entrypoint !== undefined) args.push('--entrypoint', entrypoint);
-  if (config.workingDir) args.push('--workdir', config.workingDir);
-  for (const [i, env] of (config.envs ?? []).entries()) {
-    if (!env.key) throw invalidArgument(`envs[${i}].key is empty`);
-    args.push('--env', `${env.key}=${bytesToString(env.value)}`);
-  }
+  // What runs, checked against what the kernel starts a process with (the same limits bind docker's arguments).
+  const command = config.command ?? [];
+  const commandArgs = config.args ?? [];
+  for (const [i, part] of command.entries()) checkProcessString(`command[${i}]`, part);
+  for (const [i, part] of commandArgs.entries()) checkProcessString(`args[${i}]`, part);
+  const env = (config.envs ?? []).map((entry, i) => {
+    if (!entry.key) throw invalidArgument(`envs[${i}].key is empty`);
+    if (entry.key.includes('=')) throw invalidArgument(`envs[${i}].key ${quoted(entry.key)} holds "=", which would end the variable's name there`);
+    const variable = `${entry.key}=${bytesToString(entry.value)}`;
+    checkProcessString(`envs[${i}] (${shorten(entry.key)}=...)`, variable);
+    return variable;
+  });
+  checkProcessTotal('envs, command and args', execveTotal(env) + execveTotal(command) + execveTotal(commandArgs));
+  if (config.workingDir) args.push('--workdir', checkPath('working_dir', config.workingDir));
 
   // Terminal and stdin.
   if (config.stdin) args.push('--interactive');
@@ -81,17 +92,22 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
   // Mounts and devices.
   for (const [i, mount] of (config.mounts ?? []).entries()) {
     const field = `mounts[${i}]`;
-    if (!mount.containerPath.startsWith('/')) throw invalidArgument(`${field}.container_path "${mount.containerPath}" must be absolute`);
+    checkPath(`${field}.container_path`, mount.containerPath);
     if (mount.image?.image) throw invalidArgument(`${field}.image: image volumes cannot be honoured: Docker 20.10 cannot mount an image`);
     if ((mount.uidMappings ?? []).length > 0 || (mount.gidMappings ?? []).length > 0) throw invalidArgument(`${field}.uid_mappings/gid_mappings: idmapped mounts cannot be honoured by Docker`);
-    if (!mount.hostPath.startsWith('/')) throw invalidArgument(`${field}.host_path "${mount.hostPath}" must be absolute`);
-    if (mount.hostPath.includes(',') || mount.containerPath.includes(',')) throw invalidArgument(`${field}: paths with commas cannot be passed to Docker`);
-    const options = [`type=bind`, `source=${mount.hostPath}`, `target=${mount.containerPath}`];
+    checkPath(`${field}.host_path`, mount.hostPath);
+    // --mount is a CSV record: fields holding a comma, a quote or a line break are quoted. Go's CSV
+    // reader turns a quoted "\r\n" into "\n", so a carriage return cannot be passed.
+    for (const [name, path] of [['host_path', mount.hostPath], ['container_path', mount.containerPath]] as const) {
+      if (path.includes('\r')) throw invalidArgument(`${field}.${name} ${quoted(path)} holds a carriage return, which cannot be passed to Docker`);
+    }
+    const options = [`type=bind`, csvField(`source=${mount.hostPath}`), csvField(`target=${mount.containerPath}`)];
     if (mount.readonly) options.push('readonly');
     const propagation = PROPAGATION[String(mount.propagation)] ?? 'rprivate';
     options.push(`bind-propagation=${propagation}`);
     if (mount.selinuxRelabel && host.selinux) {
       // --mount cannot relabel; -v can (":z" shares the label with other containers, as the kubelet expects).
+      if (/[,:\n]/.test(mount.hostPath + mount.containerPath)) throw invalidArgument(`${field}: with selinux_relabel, paths holding a comma, a colon or a line break cannot be passed to Docker`);
       args.push('--volume', `${mount.hostPath}:${mount.containerPath}:${mount.readonly ? 'ro' : 'rw'},z,${propagation}`);
       continue;
     }
@@ -99,6 +115,11 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
   }
   for (const [i, device] of (config.devices ?? []).entries()) {
     if (!device.hostPath || !device.containerPath) throw invalidArgument(`devices[${i}]: host_path and container_path are required`);
+    for (const [name, path] of [['host_path', device.hostPath], ['container_path', device.containerPath]] as const) {
+      checkPath(`devices[${i}].${name}`, path);
+      if (path.includes(':')) throw invalidArgument(`devices[${i}].${name} ${quoted(path)} holds a colon, which Docker's --device cannot take`);
+    }
+    if (!/^[rwm]{0,3}$/.test(device.permissions ?? '')) throw invalidArgument(`devices[${i}].permissions ${quoted(device.permissions)} must be made of r, w and m`);
     args.push('--device', `${device.hostPath}:${device.containerPath}${device.permissions ? `:${device.permissions}` : ''}`);
   }
   if ((config.CDIDevices ?? []).length > 0) throw invalidArgument('CDI_devices cannot be honoured: Docker 20.10 has no CDI support');
@@ -148,11 +169,64 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
   if (!security) args.push(...seccompArgs(null, '', host, 'linux.security_context'));
 
   if (input.dockerRuntime) args.push('--runtime', input.dockerRuntime);
-  args.push(input.image);
-  args.push(...entrypointRest, ...(config.args ?? []));
+
+  // Command overrides the image's entrypoint, args its cmd (Kubernetes semantics), as `--entrypoint`
+  // and the positional arguments set them; too large for arguments, the same go in the request's body.
+  const [entrypoint, ...entrypointRest] = command;
+  const cmd = [...entrypointRest, ...commandArgs];
+  const processArgs = [...env.flatMap((variable) => ['--env', variable]), ...(entrypoint !== undefined ? ['--entrypoint', entrypoint] : [])];
+  let processConfig: ProcessConfig | undefined;
+  if (execveTotal(args) + execveTotal(processArgs) + execveTotal([input.image, ...cmd]) > ARGS_INLINE_MAX) {
+    processConfig = { Env: env, ...(entrypoint !== undefined ? { Entrypoint: [entrypoint] } : {}), ...(cmd.length > 0 ? { Cmd: cmd } : {}) };
+    args.push(input.image);
+  } else args.push(...processArgs, input.image, ...cmd);
+  checkDockerArgs(args, { flags: CONTAINER_ARG_FIELDS, positionalFrom: args.length - (processConfig ? 0 : cmd.length) - 1, positional: 'command and args' });
+  if (processConfig) hostConfig = { ...hostConfig, Config: processConfig };
   // `docker create -i` always sets StdinOnce; stdin without stdin_once must stay open across attaches.
-  if (config.stdin && !config.stdinOnce) hostConfig = { ...hostConfig, Config: { StdinOnce: false } };
+  if (config.stdin && !config.stdinOnce) hostConfig = { ...hostConfig, Config: { ...hostConfig?.Config, StdinOnce: false } };
   return { args, hostConfig, warnings };
+}
+
+/** The CRI field behind each `docker create` flag, for messages about the arguments' size. */
+const CONTAINER_ARG_FIELDS: Record<string, string> = {
+  '--env': 'envs',
+  '--entrypoint': 'command',
+  '--workdir': 'working_dir',
+  '--mount': 'mounts',
+  '--volume': 'mounts',
+  '--device': 'devices',
+  '--cgroup-parent': 'linux.cgroup_parent',
+  '--user': 'linux.security_context.run_as_username',
+  '--group-add': 'linux.security_context.supplemental_groups',
+  '--cap-add': 'linux.security_context.capabilities',
+  '--cap-drop': 'linux.security_context.capabilities',
+  '--security-opt': 'linux.security_context',
+  '--cpuset-cpus': 'linux.resources.cpuset_cpus',
+  '--cpuset-mems': 'linux.resources.cpuset_mems',
+};
+
+/** `path` when it is absolute and within PATH_MAX; INVALID_ARGUMENT naming `field` otherwise. */
+function checkPath(field: string, path: string): string {
+  if (!path.startsWith('/')) throw invalidArgument(`${field} ${quoted(path)} must be absolute`);
+  if (path.includes('\0')) throw invalidArgument(`${field} holds a NUL byte, which no path can`);
+  const bytes = Buffer.byteLength(path, 'utf8');
+  if (bytes + 1 > PATH_MAX) throw invalidArgument(`${field} is ${bytes} bytes (${formatBytes(bytes)}); Linux takes paths of at most ${PATH_MAX - 1} bytes (PATH_MAX)`);
+  return path;
+}
+
+/** One field of a CSV record as Go's encoding/csv reads it (docker's --mount): quoted when it must be. */
+export function csvField(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** A user string cut for a message. */
+function shorten(value: string): string {
+  return Buffer.byteLength(value, 'utf8') > 100 ? `${truncateUtf8(value, 100)}...` : value;
+}
+
+/** A user string for a message: cut, quoted, line breaks escaped. */
+function quoted(value: string): string {
+  return JSON.stringify(shorten(value));
 }
 
 /** Docker flags for CRI Linux resources; also used by UpdateContainerResources. */

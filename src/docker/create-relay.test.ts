@@ -34,6 +34,11 @@ test('patchCreateBody sets the extras in HostConfig and keeps everything else', 
   // Config fields go to the top level of the request, not its HostConfig.
   const stdin = JSON.parse(patchCreateBody(Buffer.from('{"Image":"x","OpenStdin":true,"StdinOnce":true,"HostConfig":{"Init":false}}'), { Config: { StdinOnce: false } }).toString());
   assert.deepEqual(stdin, { Image: 'x', OpenStdin: true, StdinOnce: false, HostConfig: { Init: false } });
+  // The environment and command too large for arguments replace what the CLI sent; the rest stays.
+  const cli = '{"Image":"x","Env":[],"Cmd":null,"Entrypoint":null,"Labels":{"a":"b"},"HostConfig":{"Init":false}}';
+  const env = ['BIG=' + 'é'.repeat(200 * 1024), 'LINES=a\nb\r\nc', 'EMPTY='];
+  const processPatched = JSON.parse(patchCreateBody(Buffer.from(cli), { Config: { Env: env, Entrypoint: ['sh'], Cmd: ['-c', 'echo ${#1}', 'sh', 'z'.repeat(1000)] } }).toString());
+  assert.deepEqual(processPatched, { Image: 'x', Env: env, Cmd: ['-c', 'echo ${#1}', 'sh', 'z'.repeat(1000)], Entrypoint: ['sh'], Labels: { a: 'b' }, HostConfig: { Init: false } });
   assert.throws(() => patchCreateBody(Buffer.from('[1]'), {}), /not a JSON object/);
   assert.throws(() => patchCreateBody(Buffer.from('{oops'), {}));
 });
@@ -117,7 +122,7 @@ describe('withCreateRelay against a stand-in engine', () => {
     );
     assert.equal(outcome.patched, 0);
     assert.equal(outcome.result.status, 500);
-    assert.match(JSON.parse(outcome.result.text).message, /could not add masked\/readonly paths/);
+    assert.match(JSON.parse(outcome.result.text).message, /could not patch the create request/);
 
     await assert.rejects(
       withCreateRelay({ kind: 'unix', socketPath: join(dir, 'absent.sock') }, { ReadonlyPaths: ['/tmp'] }, (dockerHost) => request(dockerHost, 'HEAD', '/_ping')),

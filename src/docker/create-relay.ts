@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { tempPrefix } from './children.js';
 
 /**
- * HostConfig fields that `docker create` has no flag for (MaskedPaths, ReadonlyPaths).
- * The CLI still builds and sends the request; a relay between it and the engine adds these
- * fields to the create request's body, and passes everything else through unchanged.
+ * Fields that `docker create` has no flag for (MaskedPaths, ReadonlyPaths), or that are too large
+ * for its arguments (Env, Entrypoint, Cmd). The CLI still builds and sends the request; a relay
+ * between it and the engine sets these fields in the create request's body, and passes everything
+ * else through unchanged.
  */
 export interface HostConfigExtras {
   MaskedPaths?: string[];
@@ -17,7 +18,20 @@ export interface HostConfigExtras {
    * create -i` always sets StdinOnce, which makes Docker close the container's stdin when the first
    * attach ends, where the CRI's stdin_once false asks to keep it open.
    */
-  Config?: { StdinOnce?: boolean };
+  Config?: ProcessConfig;
+}
+
+/**
+ * Fields of the container Config: StdinOnce (see HostConfigExtras.Config), and the process's
+ * environment and command when they are too large to be docker arguments (arg-limits.ts). Each
+ * replaces what the CLI sent; Entrypoint and Cmd are what `--entrypoint` and the positional
+ * arguments would have set.
+ */
+export interface ProcessConfig {
+  StdinOnce?: boolean;
+  Env?: string[];
+  Entrypoint?: string[];
+  Cmd?: string[];
 }
 
 /** Where the engine listens, as a relay can reach it. */
@@ -39,7 +53,7 @@ export function isCreateRequest(method: string | undefined, url: string | undefi
   return method === 'POST' && /^(\/v[0-9.]+)?\/containers\/create(\?|$)/.test(url ?? '');
 }
 
-/** The create request body with `extras` set in its HostConfig (pure; throws when the body is not a JSON object). */
+/** The create request body with `extras` set in it, Config's at the top level and the rest in HostConfig (pure; throws when the body is not a JSON object). */
 export function patchCreateBody(body: Buffer, extras: HostConfigExtras): Buffer {
   const parsed: unknown = JSON.parse(body.toString('utf8') || '{}');
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the create request body is not a JSON object');
@@ -101,7 +115,7 @@ export async function withCreateRelay<T>(
         body = patchCreateBody(Buffer.concat(chunks), extras);
       } catch (error) {
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ message: `mascri could not add masked/readonly paths to the create request: ${(error as Error).message}` }));
+        res.end(JSON.stringify({ message: `mascri could not patch the create request: ${(error as Error).message}` }));
         return;
       }
       patched += 1;

@@ -139,3 +139,27 @@ describe('sandboxRunPlan', () => {
     assert.ok(!plan(config()).args.includes('--cgroup-parent'));
   });
 });
+
+describe('sandbox values at the edges of what Linux, resolv.conf and the docker CLI take', () => {
+  test('hostname up to HOST_NAME_MAX; DNS values without white space (resolv.conf lines); servers and host_ip are IPs', () => {
+    assert.ok(plan(config({ hostname: 'h'.repeat(64) })).args.includes('h'.repeat(64)));
+    expectInvalid(() => plan(config({ hostname: 'h'.repeat(65) })), /^hostname is 65 bytes.*HOST_NAME_MAX/);
+    expectInvalid(() => plan(config({ hostname: 'h'.repeat(300 * 1024) })), /^hostname is 307200 bytes/);
+    const dns = (servers: string[], searches: string[], options: string[]) => config({ dnsConfig: { servers, searches, options } });
+    expectInvalid(() => plan(dns([], [], ['ndots:5\nnameserver 6.6.6.6'])), /^dns_config\.options\[0\] .*white space/);
+    expectInvalid(() => plan(dns([], ['a b'], [])), /^dns_config\.searches\[0\]/);
+    expectInvalid(() => plan(dns([], ['a'.repeat(300 * 1024)], [])), /^dns_config\.searches\[0\] is 307200 bytes/);
+    expectInvalid(() => plan(dns(['9.9.9.9', 'not-an-ip'], [], [])), /^dns_config\.servers\[1\] "not-an-ip" is not an IP/);
+    plan(dns(['9.9.9.9', '2001:db8::1'], ['.', 'svc.cluster.local'], ['ndots:5', 'edns0']));
+    expectInvalid(() => plan(config({ portMappings: [{ protocol: 'TCP', containerPort: 80, hostPort: 8080, hostIp: '127.0.0.1:9' }] })), /^port_mappings\[0\]\.host_ip/);
+  });
+
+  test('sysctls: names as Kubernetes writes them; a value too large for an argument, or all of them past DOCKER_ARGS_MAX, is refused naming linux.sysctls', () => {
+    const withSysctls = (sysctls: Record<string, string>) => config({ linux: linux({}, { sysctls }) });
+    assert.ok(plan(withSysctls({ 'net/ipv4/ip_forward': '1', 'kernel.shm_rmid_forced': '0' })).args.includes('--sysctl'));
+    expectInvalid(() => plan(withSysctls({ 'net.ipv4.ip_forward=1 x': '1' })), /^linux\.sysctls: the name/);
+    expectInvalid(() => plan(withSysctls({ 'net.core.somaxconn': 'x'.repeat(200 * 1024) })), /^linux\.sysctls is \d+ bytes .*MAX_ARG_STRLEN/);
+    const many = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`net.ipv4.x${i}`, 'v'.repeat(100 * 1024)]));
+    expectInvalid(() => plan(withSysctls(many)), /most of it: linux\.sysctls/);
+  });
+});

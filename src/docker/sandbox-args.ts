@@ -1,4 +1,7 @@
+import { isIP } from 'node:net';
 import { invalidArgument } from '../common/errors.js';
+import { truncateUtf8 } from '../common/utf8.js';
+import { checkDockerArgs } from './arg-limits.js';
 import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig.js';
 import type { SecurityProfile__Output } from '../cri/generated/runtime/v1/SecurityProfile.js';
 import type { HostCapabilities } from '../server/host.js';
@@ -51,11 +54,26 @@ export function sandboxRunPlan(input: SandboxRunInput): SandboxRunPlan {
     throw invalidArgument(`linux.security_context.namespace_options.userns_options: mode ${userns} (a pod user namespace) cannot be honoured: Docker has no per-container user namespace mapping`);
   }
 
-  // Identity and DNS.
-  if (config.hostname) args.push('--hostname', config.hostname);
-  for (const server of config.dnsConfig?.servers ?? []) args.push('--dns', server);
-  for (const search of config.dnsConfig?.searches ?? []) args.push('--dns-search', search);
-  for (const option of config.dnsConfig?.options ?? []) args.push('--dns-option', option);
+  // Identity and DNS; resolv.conf is words on lines, so no DNS value may hold white space.
+  if (config.hostname) {
+    const bytes = Buffer.byteLength(config.hostname, 'utf8');
+    if (bytes > HOST_NAME_MAX) throw invalidArgument(`hostname is ${bytes} bytes; Linux takes host names of at most ${HOST_NAME_MAX} (HOST_NAME_MAX)`);
+    if (/[\s\0]/.test(config.hostname)) throw invalidArgument(`hostname ${quoted(config.hostname)} holds white space or a NUL byte`);
+    args.push('--hostname', config.hostname);
+  }
+  for (const [i, server] of (config.dnsConfig?.servers ?? []).entries()) {
+    if (isIP(server) === 0) throw invalidArgument(`dns_config.servers[${i}] ${quoted(server)} is not an IP address`);
+    args.push('--dns', server);
+  }
+  for (const [i, search] of (config.dnsConfig?.searches ?? []).entries()) {
+    if (Buffer.byteLength(search, 'utf8') > DOMAIN_NAME_MAX + 1) throw invalidArgument(`dns_config.searches[${i}] is ${Buffer.byteLength(search, 'utf8')} bytes; a domain name takes at most ${DOMAIN_NAME_MAX}`);
+    if (search === '' || /[\s\0]/.test(search)) throw invalidArgument(`dns_config.searches[${i}] ${quoted(search)} is empty or holds white space`);
+    args.push('--dns-search', search);
+  }
+  for (const [i, option] of (config.dnsConfig?.options ?? []).entries()) {
+    if (option === '' || /[\s\0]/.test(option)) throw invalidArgument(`dns_config.options[${i}] ${quoted(option)} is empty or holds white space, which would change other lines of resolv.conf`);
+    args.push('--dns-option', option);
+  }
 
   // Ports.
   for (const [i, port] of (config.portMappings ?? []).entries()) {
@@ -64,7 +82,8 @@ export function sandboxRunPlan(input: SandboxRunInput): SandboxRunPlan {
     if (!Number.isInteger(port.containerPort) || port.containerPort <= 0 || port.containerPort > 65535) {
       throw invalidArgument(`port_mappings[${i}].container_port: ${port.containerPort} is not a port number (1-65535)`);
     }
-    if (port.hostPort < 0 || port.hostPort > 65535) throw invalidArgument(`port_mappings[${i}].host_port: ${port.hostPort} is not a port number`);
+    if (!Number.isInteger(port.hostPort) || port.hostPort < 0 || port.hostPort > 65535) throw invalidArgument(`port_mappings[${i}].host_port: ${port.hostPort} is not a port number`);
+    if (port.hostIp && isIP(port.hostIp.replace(/^\[(.*)\]$/, '$1')) === 0) throw invalidArgument(`port_mappings[${i}].host_ip ${quoted(port.hostIp)} is not an IP address`);
     if (network === 'NODE') {
       if (port.hostPort > 0 && port.hostPort !== port.containerPort) {
         throw invalidArgument(`port_mappings[${i}]: host_port ${port.hostPort} differs from container_port ${port.containerPort}, which host networking cannot do`);
@@ -77,7 +96,11 @@ export function sandboxRunPlan(input: SandboxRunInput): SandboxRunPlan {
 
   // Cgroups and sysctls.
   if (linux?.cgroupParent) args.push('--cgroup-parent', dockerCgroupParent(linux.cgroupParent, host.cgroupDriver));
-  for (const key of Object.keys(linux?.sysctls ?? {}).sort()) args.push('--sysctl', `${key}=${linux!.sysctls[key]}`);
+  for (const key of Object.keys(linux?.sysctls ?? {}).sort()) {
+    if (!/^[A-Za-z0-9_.\/-]+$/.test(key)) throw invalidArgument(`linux.sysctls: the name ${quoted(key)} is not a sysctl name (letters, digits, ".", "/", "_" and "-")`);
+    if (linux!.sysctls[key]!.includes('\0')) throw invalidArgument(`linux.sysctls[${quoted(key)}] holds a NUL byte`);
+    args.push('--sysctl', `${key}=${linux!.sysctls[key]}`);
+  }
 
   // Security context.
   let privilegedSubstituted = false;
@@ -124,7 +147,37 @@ export function sandboxRunPlan(input: SandboxRunInput): SandboxRunPlan {
 
   if (input.dockerRuntime) args.push('--runtime', input.dockerRuntime);
   args.push(input.image);
+  checkDockerArgs(args, { flags: SANDBOX_ARG_FIELDS, positionalFrom: args.length - 1, positional: 'the pause image' });
   return { args, warnings, privilegedSubstituted };
+}
+
+/** Linux's longest host name (HOST_NAME_MAX). */
+const HOST_NAME_MAX = 64;
+/** The longest domain name (RFC 1035), without its final dot. */
+const DOMAIN_NAME_MAX = 253;
+
+/** The CRI field behind each `docker run` flag of a sandbox, for messages about the arguments' size. */
+const SANDBOX_ARG_FIELDS: Record<string, string> = {
+  '--hostname': 'hostname',
+  '--dns': 'dns_config.servers',
+  '--dns-search': 'dns_config.searches',
+  '--dns-option': 'dns_config.options',
+  '--publish': 'port_mappings',
+  '--expose': 'port_mappings',
+  '--sysctl': 'linux.sysctls',
+  '--cgroup-parent': 'linux.cgroup_parent',
+  '--security-opt': 'linux.security_context',
+  '--group-add': 'linux.security_context.supplemental_groups',
+};
+
+/** A user string cut for a message. */
+function shorten(value: string): string {
+  return Buffer.byteLength(value, 'utf8') > 100 ? `${truncateUtf8(value, 100)}...` : value;
+}
+
+/** A user string for a message: cut, quoted, line breaks escaped. */
+function quoted(value: string): string {
+  return JSON.stringify(shorten(value));
 }
 
 /** Docker arguments granting what --privileged would, within what the host allows. */

@@ -16,7 +16,7 @@ import type { ReopenContainerLogRequest__Output } from '../cri/generated/runtime
 import type { StartContainerRequest__Output } from '../cri/generated/runtime/v1/StartContainerRequest.js';
 import type { StopContainerRequest__Output } from '../cri/generated/runtime/v1/StopContainerRequest.js';
 import { containerCreatePlan } from '../docker/container-args.js';
-import type { HostConfigExtras } from '../docker/create-relay.js';
+import type { HostConfigExtras, ProcessConfig } from '../docker/create-relay.js';
 import type { DockerContainerInspect } from '../docker/types.js';
 import { containerState, dockerTimeToNanos, exitReason } from '../docker/convert.js';
 import { DockerError } from '../docker/errors.js';
@@ -96,6 +96,7 @@ export class ContainerService {
         this.ctx.crash.reached('CreateContainer', 'docker-create-done');
         const created = await this.ctx.store.refresh(containerId);
         if (plan.hostConfig) checkSystemPaths(created, plan.hostConfig);
+        if (plan.hostConfig?.Config) checkProcessConfig(created, plan.hostConfig.Config);
         if (plan.hostConfig?.Config?.StdinOnce === false && created?.Config?.StdinOnce) {
           throw internal('Docker did not keep stdin_once false (StdinOnce is set); the container was not created');
         }
@@ -298,6 +299,18 @@ function checkSystemPaths(created: DockerContainerInspect | undefined, asked: Ho
     if (want && (want.length !== got.length || want.some((path, i) => got[i] !== path))) {
       throw internal(`Docker did not keep the ${key} asked (${want.join(', ')}); it has ${got.join(', ') || 'none'}. The container was not created`);
     }
+  }
+}
+
+/** Fails (and so rolls the container back) unless Docker kept the environment and command set in the create request's body. */
+function checkProcessConfig(created: DockerContainerInspect | undefined, asked: ProcessConfig): void {
+  // Docker adds the image's variables to Env (the request's win), so each asked one must be there.
+  const env = new Set(created?.Config?.Env ?? []);
+  if (asked.Env && !asked.Env.every((variable) => env.has(variable))) throw internal('Docker did not keep the environment set in the create request; the container was not created');
+  for (const key of ['Entrypoint', 'Cmd'] as const) {
+    const want = asked[key];
+    const got = created?.Config?.[key] ?? [];
+    if (want && (want.length !== got.length || want.some((part, i) => got[i] !== part))) throw internal(`Docker did not keep the ${key} set in the create request; the container was not created`);
   }
 }
 

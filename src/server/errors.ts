@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { GrpcCode, MascriError } from '../common/errors.js';
-import { truncateUtf8 } from '../common/utf8.js';
+import { truncateUtf8, utf8Length } from '../common/utf8.js';
 
 /**
  * Most bytes of a status message. It travels in the grpc-message trailer, percent-encoded; a client
@@ -21,6 +21,16 @@ export function explain(what: string, error: unknown): never {
   if (error instanceof MascriError) throw new MascriError(error.code, `${what}: ${error.message}`, { cause: error });
   const message = error instanceof Error ? error.message : String(error);
   throw new MascriError(GrpcCode.INTERNAL, `${what}: ${message}`, { cause: error });
+}
+
+/**
+ * A command as messages name it: JSON, each entry and the whole cut short, so that what went wrong
+ * still fits in the status after it (MAX_STATUS_DETAILS_BYTES).
+ */
+export function describeCommand(cmd: readonly string[]): string {
+  const parts = cmd.slice(0, 8).map((part) => (utf8Length(part) > 60 ? `${truncateUtf8(part, 60)}... (${utf8Length(part)} bytes)` : part));
+  if (cmd.length > 8) parts.push(`... (${cmd.length} entries)`);
+  return JSON.stringify(parts);
 }
 
 /** Runs `fn`, prefixing any error with `what` (e.g. 'pulling image "x"'). */

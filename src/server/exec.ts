@@ -4,9 +4,10 @@ import { GrpcCode, MascriError, failedPrecondition, invalidArgument, notFound } 
 import type { ExecSyncRequest__Output } from '../cri/generated/runtime/v1/ExecSyncRequest.js';
 import type { ExecSyncResponse } from '../cri/generated/runtime/v1/ExecSyncResponse.js';
 import { EXEC_MARKER, execArgs } from '../docker/containers.js';
+import { checkProcessCommand } from '../docker/arg-limits.js';
 import { runDockerProcess } from '../docker/cli.js';
 import type { ServerContext } from './context.js';
-import { doing } from './errors.js';
+import { describeCommand, doing } from './errors.js';
 import { findContainer } from './lookup.js';
 
 /** Output ExecSync keeps per stream; past it the call fails rather than answering a truncated result. */
@@ -20,11 +21,14 @@ export class ExecService {
     const id = request.containerId;
     if (!id) throw invalidArgument('container_id is empty');
     if (!request.cmd || request.cmd.length === 0) throw invalidArgument('cmd is empty: give the command to run');
+    // What no process could be started with is refused before anything runs.
+    checkProcessCommand('cmd', request.cmd);
     const timeoutSeconds = Number(request.timeout ?? 0);
-    return doing(`running ${JSON.stringify(request.cmd)} in container "${id}"`, async () => {
+    return doing(`running ${describeCommand(request.cmd)} in container "${id}"`, async () => {
       const container = await findContainer(this.ctx.store, id);
       if (!container) throw notFound(`no container with ID "${id}"`);
       if (!container.inspect.State.Running) throw failedPrecondition(`container "${container.inspect.Id}" is not running (it is ${container.inspect.State.Status})`);
+      checkProcessCommand('cmd', request.cmd, container.inspect.Config?.Env ?? []);
       const marker = randomBytes(12).toString('hex');
       const result = await runDockerProcess(this.ctx.docker.cli, execArgs(container.inspect.Id, request.cmd, marker), {
         timeoutMs: timeoutSeconds > 0 ? timeoutSeconds * 1000 : undefined,

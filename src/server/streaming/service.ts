@@ -10,7 +10,8 @@ import type { ExecResponse } from '../../cri/generated/runtime/v1/ExecResponse.j
 import type { PortForwardRequest__Output } from '../../cri/generated/runtime/v1/PortForwardRequest.js';
 import type { PortForwardResponse } from '../../cri/generated/runtime/v1/PortForwardResponse.js';
 import type { ServerContext } from '../context.js';
-import { doing } from '../errors.js';
+import { checkProcessCommand } from '../../docker/arg-limits.js';
+import { describeCommand, doing } from '../errors.js';
 import { findContainer, findSandbox } from '../lookup.js';
 import { PORT_FORWARD_WS_PROTOCOLS, REMOTE_COMMAND_WS_PROTOCOLS, SPDY_TUNNEL_PREFIX } from './channels.js';
 import { PORT_FORWARD_PROTOCOL, serveSpdyPortForward, serveWebSocketPortForward, type PortForwardTarget } from './port-forward.js';
@@ -94,8 +95,12 @@ export class StreamingService {
     if (!request.containerId) throw invalidArgument('container_id is empty');
     if (!request.cmd || request.cmd.length === 0) throw invalidArgument('cmd is empty: give the command to run');
     checkStreams(request);
-    return doing(`preparing exec of ${JSON.stringify(request.cmd)} in container "${request.containerId}"`, async () => {
-      const id = await this.runningContainerId(request.containerId);
+    // What no process could be started with is refused now, not when the client connects.
+    checkProcessCommand('cmd', request.cmd);
+    return doing(`preparing exec of ${describeCommand(request.cmd)} in container "${request.containerId}"`, async () => {
+      const container = await this.runningContainer(request.containerId);
+      checkProcessCommand('cmd', request.cmd, container.inspect.Config?.Env ?? []);
+      const id = container.inspect.Id;
       const token = this.issue({ kind: 'exec', target: { kind: 'exec', containerId: id, cmd: [...request.cmd], stdin: request.stdin, stdout: request.stdout, stderr: request.stderr && !request.tty, tty: request.tty } });
       return { url: `${this.url}/exec/${token}` };
     });
