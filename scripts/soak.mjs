@@ -1,13 +1,17 @@
 // mascri's soak benchmark (not a timed test): run after `bash scripts/setup.sh`.
 //   npm run soak                       30 minutes
 //   SOAK_SECONDS=120 npm run soak      shorter
+//   SOAK_SAMPLE_SECONDS=60             also print the server's figures every 60 s (memory over time)
+//   SOAK_HEAP_SNAPSHOTS=1              write V8 heap snapshots of the server at the start and the end
+//                                      (bench-results/soak-{start,end}.heapsnapshot; open in Chrome DevTools)
+//   SOAK_RESTART_DOCKER=0              do not restart the Docker daemon (when other work uses it)
 // Four concurrent clients churn pods and containers against one `mascri serve` (run a pod, create and
 // start a container, ExecSync, read its log, port-forward to it once in a while, stop and remove),
 // and the Docker daemon is restarted once in the middle. Prints, at the start (after a warm-up) and at
 // the end (after a settle time): the server's RSS, V8 heap, open fds and child processes, and the
 // Docker objects of the run; writes bench-results/soak.json. Removes everything it made.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriClient } from '../dist/src/cri/client.js';
@@ -15,6 +19,9 @@ import { startPortForward } from '../dist/src/cli/streaming-client/port-forward.
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 1800);
+const SAMPLE_SECONDS = Number(process.env.SOAK_SAMPLE_SECONDS ?? 0);
+const HEAP_SNAPSHOTS = process.env.SOAK_HEAP_SNAPSHOTS === '1';
+const RESTART_DOCKER = process.env.SOAK_RESTART_DOCKER !== '0';
 const CLIENTS = 4;
 const PAUSE = 'localhost:5000/pause:3.10';
 const HTTPD = 'localhost:5000/httpd:latest';
@@ -62,11 +69,30 @@ async function waitUntil(what, check, timeoutMs) {
 }
 
 function startServer(http) {
-  const server = spawn(process.execPath, [join(ROOT, 'bin/mascri'), 'serve', '--listen', endpoint, '--pod-infra-image', PAUSE, '--state-dir', join(dir, 'state'), '--http', http], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The server writes a heap snapshot into its working directory on SIGUSR2.
+  const nodeFlags = HEAP_SNAPSHOTS ? ['--heapsnapshot-signal=SIGUSR2'] : [];
+  const server = spawn(process.execPath, [...nodeFlags, join(ROOT, 'bin/mascri'), 'serve', '--listen', endpoint, '--pod-infra-image', PAUSE, '--state-dir', join(dir, 'state'), '--http', http], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir });
   let log = '';
   server.stderr.on('data', (chunk) => (log = (log + chunk).slice(-4000)));
   server.logTail = () => log;
   return server;
+}
+
+/** Has the server write a heap snapshot (SIGUSR2) and moves it to bench-results/soak-<name>.heapsnapshot. */
+async function heapSnapshot(server, name) {
+  const before = new Set(readdirSync(dir));
+  server.kill('SIGUSR2');
+  let file;
+  await waitUntil(`the ${name} heap snapshot`, async () => {
+    file = readdirSync(dir).find((entry) => entry.endsWith('.heapsnapshot') && !before.has(entry));
+    if (!file) return false;
+    const size = statSync(join(dir, file)).size;
+    await sleep(500);
+    return size > 0 && statSync(join(dir, file)).size === size;
+  }, 120_000);
+  mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
+  renameSync(join(dir, file), join(ROOT, 'bench-results', `soak-${name}.heapsnapshot`));
+  console.log(`heap snapshot: bench-results/soak-${name}.heapsnapshot`);
 }
 
 /** Stops dockerd and starts it again the way scripts/setup.sh does; waits until it answers. */
@@ -132,23 +158,33 @@ let exitCode = 0;
 try {
   await waitUntil('mascri serve to answer', async () => (await client.callRuntime('Version', {}), true), 30_000);
   await client.callImage('PullImage', { image: { image: HTTPD } });
-  console.log(`soak: ${CLIENTS} clients for ${SECONDS} s against mascri serve (pid ${server.pid}); the Docker daemon restarts once in the middle`);
+  console.log(`soak: ${CLIENTS} clients for ${SECONDS} s against mascri serve (pid ${server.pid})${RESTART_DOCKER ? '; the Docker daemon restarts once in the middle' : ''}`);
   // Warm-up: one round per client, then the start figures.
   const counts = { rounds: 0, errors: 0, portForwards: 0, lastError: '' };
   await Promise.all(Array.from({ length: CLIENTS }, (_, n) => churn(client, n, Date.now() + 1, counts)));
   await sleep(5000);
   const start = await sample(server, http);
   console.log('start', JSON.stringify(start));
+  if (HEAP_SNAPSHOTS) await heapSnapshot(server, 'start');
   const deadline = Date.now() + SECONDS * 1000;
-  const restart = sleep((SECONDS * 1000) / 2).then(async () => {
-    console.log('restarting the Docker daemon');
-    await restartDocker();
-    console.log('the Docker daemon is back');
-  });
+  const restart = RESTART_DOCKER
+    ? sleep((SECONDS * 1000) / 2).then(async () => {
+        console.log('restarting the Docker daemon');
+        await restartDocker();
+        console.log('the Docker daemon is back');
+      })
+    : Promise.resolve();
+  const samples = [];
+  const sampler = SAMPLE_SECONDS > 0 ? setInterval(() => void sample(server, http).then((figures) => {
+    samples.push({ atSeconds: Math.round((Date.now() - deadline) / 1000 + SECONDS), ...figures, rounds: counts.rounds });
+    console.log('sample', JSON.stringify(samples.at(-1)));
+  }, () => undefined), SAMPLE_SECONDS * 1000) : undefined;
   await Promise.all([...Array.from({ length: CLIENTS }, (_, n) => churn(client, n, deadline, counts)), restart]);
+  clearInterval(sampler);
   await sleep(10_000); // settle: V8 gives memory back some seconds after a burst
   const end = await sample(server, http);
   console.log('end  ', JSON.stringify(end));
+  if (HEAP_SNAPSHOTS) await heapSnapshot(server, 'end');
   const rssChange = (end.rssMiB - start.rssMiB) / start.rssMiB;
   const fdChange = (end.fds - start.fds) / start.fds;
   const verdict = { rounds: counts.rounds, portForwards: counts.portForwards, errors: counts.errors, lastError: counts.lastError, rssChangePercent: Math.round(rssChange * 1000) / 10, fdChangePercent: Math.round(fdChange * 1000) / 10, childrenAdded: end.children - start.children, dockerObjectsLeft: end.dockerObjects };
@@ -157,7 +193,7 @@ try {
   const met = Math.abs(rssChange) <= 0.1 && Math.abs(fdChange) <= 0.1 && end.children <= start.children && end.dockerObjects === 0;
   console.log(met ? 'goal met: RSS and fds within 10 % of the start, no child process or Docker object left' : 'goal NOT met (RSS and fds within 10 % of the start, no child process or Docker object left)');
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench-results', 'soak.json'), JSON.stringify({ seconds: SECONDS, clients: CLIENTS, start, end, ...verdict, finishedAt: new Date().toISOString() }, null, 2));
+  writeFileSync(join(ROOT, 'bench-results', 'soak.json'), JSON.stringify({ seconds: SECONDS, clients: CLIENTS, dockerRestarted: RESTART_DOCKER, start, end, ...verdict, samples, finishedAt: new Date().toISOString() }, null, 2));
   if (!met) exitCode = 1;
 } catch (error) {
   console.error(`soak failed: ${error?.message ?? error}\n${server.logTail()}`);
