@@ -140,7 +140,8 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
+/** A pause between two checks of a condition (waitFor's polling); never a wait in itself. */
+function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -267,13 +268,19 @@ export function shellContainer(name: string, script: string, extra: Record<strin
   };
 }
 
-/** Polls `check` until it answers a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+/** How long waitFor waits by default: generous, so that a loaded machine passes too. */
+export const WAIT_MS = 30_000;
+
+/**
+ * Polls `check` until it answers a value other than undefined, or fails after `timeoutMs`
+ * saying what was awaited. The one way tests wait: on a condition, never for a fixed time.
+ */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await sleep(100);
   }
 }

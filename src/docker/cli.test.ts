@@ -108,9 +108,15 @@ describe('DockerCli.run', () => {
 
   test('an aborted call fails with kind timeout, saying it was cancelled', async () => {
     const abort = new AbortController();
-    setTimeout(() => abort.abort(), 100);
+    // Aborted once the process is running (it says so with a file), not after a guessed time.
+    const running = join(dir, 'abort-running');
+    const sleeper = script('sleep-after-saying-so', `touch "$1"; exec sleep 5`);
     const started = Date.now();
-    const error = await dockerError(new DockerCli('/bin/sleep').run(['5'], { signal: abort.signal }));
+    let settled = false;
+    const outcome = dockerError(new DockerCli(sleeper).run([running], { signal: abort.signal }).finally(() => (settled = true)));
+    while (!existsSync(running) && !settled) await new Promise((resolve) => setTimeout(resolve, 10));
+    abort.abort();
+    const error = await outcome;
     assert.equal(error.kind, 'timeout');
     assert.match(error.message, /cancelled/);
     assert.ok(Date.now() - started < 3000);

@@ -58,8 +58,7 @@ describe('withCreateRelay against a stand-in engine', () => {
         if (req.url === '/drop') {
           // The engine goes away in the middle of its answer.
           res.writeHead(200, { 'content-length': '1000' });
-          res.write('partial');
-          setTimeout(() => res.socket?.destroy(), 10);
+          res.write('partial', () => res.socket?.destroy()); // once the part is sent
           return;
         }
         res.writeHead(req.url === '/_ping' ? 200 : 201, { 'content-type': 'application/json', 'api-version': '1.41' });
@@ -137,11 +136,11 @@ describe('withCreateRelay against a stand-in engine', () => {
       await new Promise<void>((resolve) => {
         const req = http.request({ socketPath, method: 'POST', path: '/v1.41/containers/create', headers: { 'content-length': '100' } });
         req.on('error', () => resolve());
-        req.write('{"Ima');
-        setTimeout(() => {
+        req.write('{"Ima', () => {
+          // Once the part is sent.
           req.destroy();
           resolve();
-        }, 20);
+        });
       });
       await assert.rejects(request(dockerHost, 'GET', '/drop'));
       return (await request(dockerHost, 'HEAD', '/_ping')).status;

@@ -47,6 +47,8 @@ export interface StartOptions extends Omit<ServerOptions, 'instance'> {
   streamingAddress?: string;
   /** Streaming connections idle this long are closed; 0 never (default 4 h, as the kubelet's). */
   streamIdleTimeoutMs?: number;
+  /** The clock streaming tokens expire by (tests move it on); Date.now by default. */
+  streamingClock?: () => number;
   /** Where the operator endpoint (/healthz, /metrics, CRI as JSON) listens; off when absent. */
   http?: HttpAddress;
 }
@@ -144,7 +146,7 @@ export class MascriServer {
       const exec = new ExecService(ctx);
       const events = new EventService(ctx);
       const stats = new StatsService(ctx);
-      streaming = await StreamingService.start({ address: options.streamingAddress ?? DEFAULT_STREAMING_ADDRESS, ctx, idleTimeoutMs: options.streamIdleTimeoutMs });
+      streaming = await StreamingService.start({ address: options.streamingAddress ?? DEFAULT_STREAMING_ADDRESS, ctx, idleTimeoutMs: options.streamIdleTimeoutMs, now: options.streamingClock });
       const runtimeStreams: Record<string, StreamHandler> = {
         GetContainerEvents: (call) => events.getContainerEvents(call),
       };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { Logger } from '../common/logger.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { DockerEvent, EventStreamHandlers } from '../docker/events.js';
@@ -58,11 +58,23 @@ class FakeEvents {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Fake time for the store's timers (the 50 ms event coalescing) and clock (Date.now): `pass(ms)`
+ * moves both on, runs the timers due, and lets the promises they started settle (the fakes answer
+ * without I/O, so one turn of the event loop is enough; setImmediate is not faked).
+ */
+function fakeTime(t: TestContext): (ms: number) => Promise<void> {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+  return async (ms) => {
+    t.mock.timers.tick(ms);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+}
 
 describe('ContainerStore: events and writes interleaved', () => {
   for (const refreshAnswersFirst of [true, false]) {
-    test(`a die after a write's refresh looked is not lost (${refreshAnswersFirst ? 'refresh' : 'event look'} answers first)`, async () => {
+    test(`a die after a write's refresh looked is not lost (${refreshAnswersFirst ? 'refresh' : 'event look'} answers first)`, async (t) => {
+      const pass = fakeTime(t);
       const docker = new FakeDocker();
       const events = new FakeEvents();
       const store = new ContainerStore(docker.adapter(), new Logger('error'), { events });
@@ -73,7 +85,7 @@ describe('ContainerStore: events and writes interleaved', () => {
       events.emit('start');
       docker.holdInspects = refreshAnswersFirst;
       const refreshing = store.refresh(ID); // looks now: sees "running"
-      await sleep(5);
+      await pass(5);
       // The process dies after the refresh looked; its die event comes later than the refresh began.
       docker.state = 'exited';
       events.emit('die', Date.now() + 1);
@@ -81,10 +93,10 @@ describe('ContainerStore: events and writes interleaved', () => {
         docker.holdInspects = false;
         docker.release(); // the refresh's "running" lands first
         await refreshing;
-        await sleep(120); // the coalesced event look runs and sees "exited"
+        await pass(120); // the coalesced event look runs and sees "exited"
       } else {
         docker.holdInspects = false;
-        await sleep(120); // the event look lands first ("exited")
+        await pass(120); // the event look lands first ("exited")
         docker.release();
         await refreshing; // then the refresh's older "running" arrives
       }
@@ -93,7 +105,8 @@ describe('ContainerStore: events and writes interleaved', () => {
     });
   }
 
-  test('an event older than a write\'s refresh needs no second look', async () => {
+  test('an event older than a write\'s refresh needs no second look', async (t) => {
+    const pass = fakeTime(t);
     const docker = new FakeDocker();
     const events = new FakeEvents();
     let inspects = 0;
@@ -104,7 +117,7 @@ describe('ContainerStore: events and writes interleaved', () => {
     docker.state = 'exited';
     events.emit('die', Date.now() - 1000);
     await store.refresh(ID);
-    await sleep(120);
+    await pass(120);
     assert.equal(inspects, 0, 'the refresh already saw the die');
     assert.equal(store.peek(ID)?.State.Status, 'exited');
     store.stop();
@@ -154,7 +167,8 @@ describe('ContainerStore: one instance among several on an engine', () => {
     });
   }
 
-  test("another instance's events are not looked at and change nothing", async () => {
+  test("another instance's events are not looked at and change nothing", async (t) => {
+    const pass = fakeTime(t);
     const looks: string[] = [];
     const events = new FakeEvents();
     const store = new ContainerStore(adapter(looks), new Logger('error'), { events, instance: '' });
@@ -168,20 +182,12 @@ describe('ContainerStore: one instance among several on an engine', () => {
     }
     // Its own container's event is looked at.
     events.handlers!.onEvent({ Type: 'container', Action: 'die', Actor: { ID: 'c'.repeat(64), Attributes: { [LABEL_TYPE]: 'sandbox' } } });
-    await waitUntil(() => looks.length > 0);
+    await pass(120); // the coalesced look runs
     assert.deepEqual(looks, ['c'.repeat(64)]);
     assert.deepEqual(changes, []);
     store.stop();
   });
 });
-
-async function waitUntil(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
-    await sleep(10);
-  }
-}
 
 test('an oom event Docker reported after the container started marks its exit OOMKilled, when Docker\'s own flag missed it', () => {
   const exited = (oom: boolean): DockerContainerInspect => ({

@@ -209,6 +209,7 @@ export class ContainerStore {
     // mascri container (Docker cannot filter on a label being absent): skip those of named instances.
     const attributes = event.Actor.Attributes;
     if (attributes && (attributes[LABEL_INSTANCE] ?? '') !== this.instance) return;
+    this.log.debug('docker event', { container: id, action: event.Action, timeNano: event.timeNano });
     if (event.Action === 'oom') this.oomAt.set(id, event.timeNano !== undefined ? event.timeNano / 1e6 : Date.now());
     if (event.Action === 'destroy') {
       this.oomAt.delete(id);
@@ -229,24 +230,28 @@ export class ContainerStore {
 
   private async flushPending(): Promise<void> {
     this.flushTimer = undefined;
+    const handled = this.pending;
+    this.pending = new Map();
     const batch: string[] = [];
-    for (const [id, eventMs] of this.pending) {
+    for (const [id, eventMs] of handled) {
       // A write that looked at this container after the event happened has already seen its effect.
       const refreshed = this.refreshedAt.get(id);
       if (refreshed === undefined || refreshed < eventMs) batch.push(id);
     }
-    this.pending = new Map();
-    if (batch.length === 0) return;
-    // The look's number is taken as it starts, not when its first event came: a write's refresh that
-    // started in between may have seen the container before a later event (a die), and must not win.
-    const seq = this.core.begin();
-    try {
-      const found = await this.docker.containers.inspect(batch);
-      const byId = new Map(found.map((inspect) => [inspect.Id, inspect]));
-      for (const id of batch) this.apply(id, seq, byId.get(id));
-    } catch (error) {
-      this.log.debug('inspect after events failed; the next resync will catch up', { error: String(error) });
+    if (batch.length > 0) {
+      // The look's number is taken as it starts, not when its first event came: a write's refresh that
+      // started in between may have seen the container before a later event (a die), and must not win.
+      const seq = this.core.begin();
+      try {
+        const found = await this.docker.containers.inspect(batch);
+        const byId = new Map(found.map((inspect) => [inspect.Id, inspect]));
+        for (const id of batch) this.apply(id, seq, byId.get(id));
+      } catch (error) {
+        this.log.debug('inspect after events failed; the next resync will catch up', { error: String(error) });
+      }
     }
+    // Each container with the newest event time (ms) this look covered: tests wait for it.
+    if (this.log.enabled('debug')) this.log.debug('docker events handled', { containers: Object.fromEntries(handled), looked: batch.length });
   }
 }
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BUSYBOX, MascriServer, ROOT, docker, removeContainers, sleep, uniqueSuffix } from '../helpers.js';
+import { BUSYBOX, MascriServer, ROOT, docker, removeContainers, uniqueSuffix, waitFor } from '../helpers.js';
 
 describe('golden path through the CLI', () => {
   let server: MascriServer;
@@ -49,8 +49,10 @@ describe('golden path through the CLI', () => {
     assert.equal(cells[6], podId.slice(0, 13));
     assert.equal(cells[7], `golden-${suffix}`);
 
-    await sleep(2500);
-    const logs = await server.cli(['logs', id]);
+    const logs = await waitFor('two lines in the counter\'s log', async () => {
+      const logs = await server.cli(['logs', id]);
+      return logs.code !== 0 || /^line 2 from /m.test(logs.stdout) ? logs : undefined;
+    });
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /^line 1 from /m);
     assert.match(logs.stdout, /^line 2 from /m);
@@ -66,11 +68,10 @@ describe('golden path through the CLI', () => {
     assert.equal(failing.code, 0, failing.stderr);
     const failingId = failing.stdout.trim();
     assert.equal((await server.cli(['start', failingId])).code, 0);
-    let state = '';
-    for (let i = 0; i < 50 && !/Exited/.test(state); i++) {
-      state = (await server.cli(['ps', '-a', '--id', failingId])).stdout;
-      await sleep(100);
-    }
+    const state = await waitFor('the failing container to exit', async () => {
+      const { stdout } = await server.cli(['ps', '-a', '--id', failingId]);
+      return /Exited/.test(stdout) ? stdout : undefined;
+    });
     assert.match(state, /Exited\s.*\s3$/m);
     const inspect = JSON.parse((await server.cli(['inspect', failingId])).stdout);
     assert.equal(inspect.status.exitCode, 3);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { HTTPD, MascriServer, ROOT, docker, dockerContainerNames, removeContainers, sleep } from '../helpers.js';
+import { HTTPD, MascriServer, ROOT, docker, dockerContainerNames, removeContainers, waitFor } from '../helpers.js';
 
 const FIXTURE = join(ROOT, 'fixtures', 'sandbox-config.json');
 const HOSTNET = join(ROOT, 'fixtures', 'sandbox-config-hostnet.json');
@@ -107,11 +107,10 @@ describe('mascri sandbox commands', () => {
     const create = await server.cli(['create', podId, HTTPD_CONFIG, PORTS]);
     assert.equal(create.code, 0, create.stderr);
     assert.equal((await server.cli(['start', create.stdout.trim()])).code, 0);
-    let page = '';
-    for (let i = 0; i < 50 && !page.includes('hello from mascri httpd'); i++) {
-      page = await fetch('http://127.0.0.1:18081/').then((r) => r.text(), () => '');
-      if (!page) await sleep(100);
-    }
+    const page = await waitFor('httpd\'s page on the host port 18081', async () => {
+      const text = await fetch('http://127.0.0.1:18081/').then((r) => r.text(), () => '');
+      return text.includes('hello from mascri httpd') ? text : undefined;
+    });
     assert.match(page, /hello from mascri httpd/);
 
     for (const id of [hostnet.stdout.trim(), podId]) assert.equal((await server.cli(['rmp', '-f', id])).code, 0);

@@ -2,9 +2,16 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { BUSYBOX, MascriServer, TestPods, shellContainer, sleep, waitFor } from '../helpers.js';
+import { POLL_INTERVAL_MS } from '../../src/server/logs/container-log-copier.js';
+import { BUSYBOX, MascriServer, TestPods, docker, shellContainer, waitFor } from '../helpers.js';
 
 const CRI_LINE = /^(\S+) (stdout|stderr) (F|P) (.*)$/;
+
+/** Whole lines in a file being written ('' when it does not exist yet): safe to count while a copy runs. */
+function wholeLines(path: string): string[] {
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  return text.split('\n').slice(0, -1);
+}
 
 function parseCriLog(path: string): Array<{ time: string; stream: string; tag: string; content: string }> {
   return readFileSync(path, 'utf8')
@@ -47,6 +54,8 @@ describe('container logs', () => {
   }
 
   test('stdout and stderr lines in the CRI format; a long line is split into P entries and joined again by `logs`', async () => {
+    // A neighbour that keeps writing: its copied lines show the log copier still at work after the removal below.
+    const ticker = await pods.container(podId, podConfig, shellContainer('ticker', 'while :; do echo tick; sleep 0.1; done'), true);
     const { id, logPath } = await runToExit('lines', 'echo first; echo oops >&2; head -c 20000 /dev/zero | tr "\\0" a; echo; echo last');
     const entries = parseCriLog(logPath);
     // Docker reads stdout and stderr from separate pipes: order is kept within a stream, not across them.
@@ -74,8 +83,16 @@ describe('container logs', () => {
     assert.match(stamped.stdout.split('\n')[0]!, /^\S+Z first$/);
 
     await server.client.callRuntime('RemoveContainer', { containerId: id });
-    await sleep(300);
+    const removedAt = Date.now();
+    assert.equal(existsSync(logPath), false, 'RemoveContainer removes the log file');
+    // "Nothing writes it again" is checked once the copier has provably gone on working for longer
+    // than its poll interval after the removal: a neighbour's line written after that has been copied.
+    const tickerLog = (await server.client.callRuntime('ContainerStatus', { containerId: ticker })).status!.logPath;
+    await waitFor(`a line of the neighbour's written ${POLL_INTERVAL_MS} ms after the removal, in its CRI log`, async () =>
+      wholeLines(tickerLog).some((line) => Date.parse(line.split(' ')[0]!) > removedAt + POLL_INTERVAL_MS) ? true : undefined,
+    );
     assert.equal(existsSync(logPath), false, 'RemoveContainer removes the log file, and nothing writes it again');
+    await server.client.callRuntime('RemoveContainer', { containerId: ticker });
   });
 
   test('nothing is lost or repeated when mascri restarts while the container keeps writing', async () => {
@@ -86,12 +103,17 @@ describe('container logs', () => {
     });
     created.push(containerId);
     await server.client.callRuntime('StartContainer', { containerId });
-    await sleep(700);
+    const logPath = (await server.client.callRuntime('ContainerStatus', { containerId })).status!.logPath;
+    const copied = await waitFor('mascri to copy the first lines', async () => (wholeLines(logPath).length >= 5 ? wholeLines(logPath).length : undefined));
     // Kill mascri without a clean shutdown; the container goes on writing while it is down.
     const socket = server.socket;
     server.proc.kill('SIGKILL');
     await new Promise((resolve) => server.proc.once('exit', resolve));
-    await sleep(1500);
+    const behind = Math.min(60, copied + 10);
+    await waitFor(`the counter to write ${behind} lines in all (Docker's log) while mascri is down`, async () => {
+      const { stdout } = await docker(['logs', containerId]);
+      return stdout.split('\n').filter(Boolean).length >= behind ? true : undefined;
+    });
     server = await MascriServer.start({ socket });
     const status = await waitFor('the counter to finish', async () => {
       const { status } = await server.client.callRuntime('ContainerStatus', { containerId });
@@ -111,11 +133,13 @@ describe('container logs', () => {
     created.push(containerId);
     await server.client.callRuntime('StartContainer', { containerId });
     const { status } = await server.client.callRuntime('ContainerStatus', { containerId });
-    await sleep(800);
+    await waitFor('the first lines in the log file', async () => (wholeLines(status!.logPath).length >= 5 ? true : undefined));
     const { renameSync } = await import('node:fs');
     renameSync(status!.logPath, `${status!.logPath}.1`);
     await server.client.callRuntime('ReopenContainerLog', { containerId });
-    await sleep(2000);
+    await waitFor('the 40th line in the log files', async () =>
+      [...wholeLines(`${status!.logPath}.1`), ...wholeLines(status!.logPath)].some((line) => line.endsWith(' r=40')) ? true : undefined,
+    );
     await server.client.callRuntime('StopContainer', { containerId, timeout: '0' });
     const lines = [...parseCriLog(`${status!.logPath}.1`), ...parseCriLog(status!.logPath)].map((e) => e.content);
     assert.deepEqual(lines, Array.from({ length: 40 }, (_, i) => `r=${i + 1}`));

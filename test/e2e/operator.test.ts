@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BIN, BUSYBOX, DaemonRelay, MascriServer, docker, dockerImageId, mascri, removeContainers, sandboxConfig, shellContainer, sleep, waitFor } from '../helpers.js';
+import { BIN, BUSYBOX, DaemonRelay, MascriServer, docker, dockerImageId, mascri, removeContainers, sandboxConfig, shellContainer, waitFor } from '../helpers.js';
 
 /** A port nobody listens on now: listen on port 0, note the port, close. */
 async function freePort(): Promise<number> {
@@ -240,7 +240,8 @@ describe('operator endpoint and runtime config', () => {
     try {
       await waitFor('the header', async () => (stdout.startsWith('TIME') ? true : undefined), 10_000);
       await subscribed(streamsBefore);
-      await sleep(700); // longer than -t: a stream has no deadline
+      // The client's call began before the server opened the stream: a deadline of -t would end it before this + 500 ms.
+      const cutOffBy = Date.now() + 500;
       const { containerId } = await server.client.callRuntime('CreateContainer', { podSandboxId: podId, config: shellContainer('evented', 'sleep 1000'), sandboxConfig: config });
       containers.push(containerId);
       await server.client.callRuntime('StartContainer', { containerId });
@@ -260,6 +261,19 @@ describe('operator endpoint and runtime config', () => {
         assert.equal(container, containerId);
         assert.equal(podColumn, podId);
       }
+      // A stream has no deadline: it still prints an event made after -t would have cut it. Until
+      // one is printed, another container is created and removed (once the last one's are printed).
+      let marker = '';
+      await waitFor('an event made after the -t timeout to be printed', async () => {
+        assert.equal(proc.exitCode, null, `mascri events ended: ${stderr}`);
+        const printed = stdout.split('\n');
+        if (printed.some((line) => Date.parse(line.split(/\s+/)[0]!) > cutOffBy)) return true;
+        if (marker && !printed.some((line) => line.includes(marker) && line.includes('CONTAINER_DELETED_EVENT'))) return undefined;
+        ({ containerId: marker } = await server.client.callRuntime('CreateContainer', { podSandboxId: podId, config: shellContainer('marker', 'sleep 1000'), sandboxConfig: config }));
+        containers.push(marker);
+        await server.client.callRuntime('RemoveContainer', { containerId: marker });
+        return undefined;
+      });
       assert.equal(proc.exitCode, null, 'still running after the -t timeout');
     } finally {
       proc.kill('SIGINT');

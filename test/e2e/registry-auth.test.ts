@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BUSYBOX, MascriServer, dockerImageId, sleep, uniqueSuffix } from '../helpers.js';
+import { BUSYBOX, MascriServer, dockerImageId, uniqueSuffix, waitFor } from '../helpers.js';
 import bcrypt from 'bcryptjs';
 
 const USER = 'tester';
@@ -36,11 +36,7 @@ describe('a registry that requires authentication', () => {
       '',
     ].join('\n'));
     registry = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
-    for (let i = 0; i < 50; i++) {
-      const code = await fetch(`http://${REGISTRY}/v2/`).then((r) => r.status, () => 0);
-      if (code === 401) break;
-      await sleep(100);
-    }
+    await waitFor('the registry to ask for credentials', async () => ((await fetch(`http://${REGISTRY}/v2/`).then((r) => r.status, () => 0)) === 401 ? true : undefined));
     // Put an image there with the test's own, throw-away Docker login.
     const login = join(dir, 'docker-config');
     mkdirSync(login);

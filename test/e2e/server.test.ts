@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BIN, MascriServer, mascri, sleep } from '../helpers.js';
+import { BIN, MascriServer, mascri } from '../helpers.js';
 
 describe('mascri serve', () => {
   const servers: MascriServer[] = [];
@@ -108,8 +108,8 @@ describe('mascri serve', () => {
     const proc = spawn(process.execPath, [BIN, 'serve', '--listen', 'unix:///tmp/never-created.sock', '--log-level', 'loud'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise((resolve) => proc.once('exit', resolve));
-    await sleep(10);
+    // 'close' comes after the exit and after stderr has been read to its end.
+    const code = await new Promise((resolve) => proc.once('close', resolve));
     assert.notEqual(code, 0);
     assert.match(stderr, /log-level/);
     assert.ok(!existsSync('/tmp/never-created.sock'));

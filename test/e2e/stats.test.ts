@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BUSYBOX, MascriServer, TestPods, dockerInspect, shellContainer, sleep, waitFor } from '../helpers.js';
+import { spawn } from 'node:child_process';
+import { BIN, BUSYBOX, MascriServer, TestPods, dockerInspect, shellContainer, waitFor } from '../helpers.js';
 
 const CPU_LOOP = 'while :; do :; done';
 const MiB = 1024 * 1024;
@@ -49,10 +50,15 @@ describe('stats and resource updates', () => {
   test('a CPU loop: cumulative CPU rises, usage_nano_cores from the second sample, memory and writable layer are non-zero', async () => {
     const { id: podId, config: podConfig } = await pod('cpu');
     const id = await run(podId, podConfig, shellContainer('burner', `dd if=/dev/zero of=/scratch bs=1024 count=512 2>/dev/null; ${CPU_LOOP}`, { labels: { role: 'burner' }, annotations: { a: 'b' } }));
-    await sleep(500);
-    const first = await containerStats(id);
-    await sleep(1000);
-    const second = await containerStats(id);
+    const first = await waitFor('the burner to have used CPU', async () => {
+      const stats = await containerStats(id);
+      return BigInt(stats.cpu?.usageCoreNanoSeconds?.value ?? '0') > 0n ? stats : undefined;
+    });
+    // The rate needs a second sample far enough from the first (the tracker's window): wait for it to be there.
+    const second = await waitFor('a CPU rate from a later sample', async () => {
+      const stats = await containerStats(id);
+      return stats.cpu?.usageNanoCores && BigInt(stats.cpu.timestamp) > BigInt(first.cpu!.timestamp) ? stats : undefined;
+    });
     assert.deepEqual(second.attributes, { id, metadata: { name: 'burner', attempt: 0 }, labels: { role: 'burner' }, annotations: { a: 'b' } });
     const cpu1 = BigInt(first.cpu!.usageCoreNanoSeconds!.value);
     const cpu2 = BigInt(second.cpu!.usageCoreNanoSeconds!.value);
@@ -189,7 +195,7 @@ describe('stats and resource updates', () => {
     const { id: podId, config: podConfig } = await pod('cli');
     const name = (podConfig.metadata as { name: string }).name;
     const id = await run(podId, podConfig, shellContainer('looper', CPU_LOOP, { labels: { cli: 'yes' } }));
-    await sleep(300);
+    await waitFor('the looper to have used CPU', async () => (BigInt((await containerStats(id)).cpu?.usageCoreNanoSeconds?.value ?? '0') > 0n ? true : undefined));
 
     const table = await server.cli(['stats', '--pod', podId.slice(0, 12)]);
     assert.equal(table.code, 0, table.stderr);
@@ -233,10 +239,21 @@ describe('stats and resource updates', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /invalid memory size "lots"/);
 
-    // --watch redraws until it is stopped: let it draw a few frames.
-    const watched = await server.cli(['stats', '-w', '-s', '0.5', '--id', id], { timeoutMs: 4000 });
-    const frames = watched.stdout.split('\x1b[2J\x1b[H').filter((frame) => frame.trim() !== '');
-    assert.ok(frames.length >= 2, `${frames.length} frames: ${JSON.stringify(watched.stdout)}`);
+    // --watch redraws until it is stopped: stop it once it has drawn two frames.
+    const watch = spawn(process.execPath, [BIN, '-r', server.endpoint, 'stats', '-w', '-s', '0.5', '--id', id], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let watched = '';
+    watch.stdout.on('data', (chunk: Buffer) => (watched += chunk.toString()));
+    const watchEnded = new Promise((resolve) => watch.once('close', resolve));
+    const drawn = () => watched.split('\x1b[2J\x1b[H').filter((frame) => frame.trim() !== '');
+    let frames: string[];
+    try {
+      // The frames as they were when the second was whole (a later one may be cut by the kill).
+      frames = await waitFor('stats --watch to draw two frames', async () => (drawn().length >= 2 && watched.endsWith('\n') ? drawn() : undefined));
+    } finally {
+      watch.kill('SIGTERM');
+      await watchEnded;
+    }
+    assert.ok(frames.length >= 2, `${frames.length} frames: ${JSON.stringify(watched)}`);
     for (const frame of frames) assert.match(frame, /looper/);
     await removePod(podId);
   });

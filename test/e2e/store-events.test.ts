@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ContainerEventResponse__Output } from '../../src/cri/generated/runtime/v1/ContainerEventResponse.js';
-import { BUSYBOX, DaemonRelay, MascriServer, TestPods, docker, shellContainer, sleep, waitFor } from '../helpers.js';
+import { BUSYBOX, DaemonRelay, MascriServer, TestPods, docker, dockerInspect, shellContainer, waitFor } from '../helpers.js';
 
 describe('container store and events', () => {
   let relay: DaemonRelay;
@@ -28,6 +28,22 @@ describe('container store and events', () => {
     await relay.dispose();
   });
 
+  /** The server's log lines that are JSON objects. */
+  function serverLog(): Array<Record<string, unknown>> {
+    return server.logs.split('\n').flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** How many times the server has said its `docker events` stream ended. */
+  function streamEnds(): number {
+    return server.logs.split('\n').filter((line) => line.includes('docker events stream ended')).length;
+  }
+
   async function running(name: string): Promise<string> {
     const { containerId } = await server.client.callRuntime('CreateContainer', { podSandboxId: podId, config: shellContainer(name, 'sleep 1000'), sandboxConfig: podConfig });
     created.push(containerId);
@@ -40,7 +56,8 @@ describe('container store and events', () => {
     const stream = server.client.runtime.GetContainerEvents({});
     stream.on('data', (event: ContainerEventResponse__Output) => events.push(event));
     stream.on('error', () => undefined); // cancelled at the end
-    await sleep(200);
+    // The server subscribes the stream to the store as it logs this line.
+    await waitFor('the event stream to open', async () => (/"msg":"stream opened"[^\n]*"method":"RuntimeService\/GetContainerEvents"/.test(server.logs) ? true : undefined));
     const id = await running('evented');
     await server.client.callRuntime('StopContainer', { containerId: id, timeout: '0' });
     await server.client.callRuntime('RemoveContainer', { containerId: id });
@@ -80,10 +97,12 @@ describe('container store and events', () => {
 
   test('after the daemon connection is lost and back, what changed meanwhile is seen', async () => {
     const id = await running('daemon-restart');
+    const endedBefore = streamEnds();
     await relay.down();
     // While mascri cannot reach the daemon, the container dies (told to the real daemon directly).
     assert.equal((await docker(['kill', id])).code, 0);
-    await sleep(300);
+    await waitFor('the container to be dead in Docker', async () => ((await dockerInspect(id))?.State.Running === false ? true : undefined));
+    await waitFor('mascri to see its event stream end', async () => (streamEnds() > endedBefore ? true : undefined));
     await relay.up();
     const status = await waitFor('the resync to see the container exited', async () => {
       const { status } = await server.client.callRuntime('ContainerStatus', { containerId: id });
@@ -95,7 +114,15 @@ describe('container store and events', () => {
 
   test('reads answer from memory: list and status calls run no docker command', async () => {
     const id = await running('memory');
-    await sleep(500); // let the container's own create/start events settle
+    // The container's own create/start events must be behind the store before counting: wait until
+    // its start event has arrived and the look that covers it has finished.
+    const startMs = await waitFor('the store to receive the start event', async () => {
+      const event = serverLog().find((line) => line.msg === 'docker event' && line.container === id && line.action === 'start');
+      return event ? Number(event.timeNano) / 1e6 : undefined;
+    });
+    await waitFor('the store to handle the start event', async () =>
+      serverLog().some((line) => line.msg === 'docker events handled' && Number((line.containers as Record<string, number>)[id] ?? 0) >= startMs) ? true : undefined,
+    );
     const dockerCalls = () => server.logs.split('\n').filter((line) => line.includes('"msg":"docker"'));
     const dockerCallsBefore = dockerCalls().length;
     for (let i = 0; i < 20; i++) {

@@ -4,15 +4,22 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { streamRemoteCommand } from '../../src/cli/streaming-client/remote-command.js';
+import { silentLogger } from '../../src/common/logger.js';
+import { CriClient } from '../../src/cri/client.js';
+import { createDockerAdapter } from '../../src/docker/adapter.js';
+import { MascriServer as InProcessServer } from '../../src/server/server.js';
 import { SpdyConnection } from '../../src/server/streaming/spdy/connection.js';
-import { BIN, BUSYBOX, HTTPD, MascriServer, TestPods, removeContainers, sandboxConfig, shellContainer, sleep, waitFor } from '../helpers.js';
+import { TOKEN_TTL_MS } from '../../src/server/streaming/tokens.js';
+import { BIN, BUSYBOX, HTTPD, MascriServer, PAUSE, TestPods, removeContainers, sandboxConfig, shellContainer, uniqueSuffix, waitFor } from '../helpers.js';
 
 const TRANSPORTS = ['spdy', 'websocket'] as const;
 
@@ -23,8 +30,6 @@ describe('streaming: exec, attach, port-forward', () => {
   let logDirectory = '';
   let config: ReturnType<typeof sandboxConfig>;
   const created: string[] = [];
-  let expiredUrl = '';
-  let expiredIssuedAt = 0;
 
   /** Creates and starts a container in the test pod. */
   async function startContainer(containerConfig: Record<string, unknown>): Promise<string> {
@@ -47,9 +52,6 @@ describe('streaming: exec, attach, port-forward', () => {
     logDirectory = config.logDirectory as string;
     podId = (await server.client.callRuntime('RunPodSandbox', { config })).podSandboxId;
     sleeper = await startContainer(shellContainer('sleeper', 'sleep 1000'));
-    // Issued now, used at the very end: by then it has expired.
-    expiredUrl = (await server.client.callRuntime('Exec', { containerId: sleeper, cmd: ['touch', '/tmp/expired-token-ran'], stdout: true })).url;
-    expiredIssuedAt = Date.now();
   });
 
   after(async () => {
@@ -94,14 +96,32 @@ describe('streaming: exec, attach, port-forward', () => {
     });
 
     test(`${transport}: with a TTY the terminal size reaches the process, and resizes follow`, async () => {
-      // `script` gives mascri a terminal of 20x70; 3 s later another process resizes it to 30x90.
+      // `script` gives mascri a terminal of 20x70; once the process has printed that size, another
+      // process resizes it to 30x90 (when the test creates `resize`). The process prints each size
+      // once it has it.
+      const flags = mkdtempSync(join(tmpdir(), 'mascri-e2e-resize-'));
+      const resize = join(flags, 'resize');
       const command =
-        `stty rows 20 cols 70; (sleep 3; stty -F /dev/tty rows 30 cols 90) & ` +
-        `${process.execPath} ${BIN} -r ${server.endpoint} exec -t --transport ${transport} ${sleeper} sh -c 'sleep 1.5; stty size; sleep 4; stty size; exit 4'`;
-      const result = await execa('script', ['-qec', command, '/dev/null'], { reject: false, input: '', timeout: 60_000 });
-      const sizes = String(result.stdout).replace(/\r/g, '').split('\n').filter((line) => /^\d+ \d+$/.test(line));
-      assert.deepEqual(sizes, ['20 70', '30 90'], String(result.stdout));
-      assert.equal(result.exitCode, 4);
+        `stty rows 20 cols 70; (while [ ! -e ${resize} ]; do sleep 0.05; done; stty -F /dev/tty rows 30 cols 90) & ` +
+        `${process.execPath} ${BIN} -r ${server.endpoint} exec -t --transport ${transport} ${sleeper} sh -c ` +
+        `'while [ "$(stty size)" != "20 70" ]; do sleep 0.05; done; stty size; while [ "$(stty size)" = "20 70" ]; do sleep 0.05; done; stty size; exit 4'`;
+      const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      child.stdin!.end();
+      let output = '';
+      child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      let exitCode: number | null | undefined;
+      child.on('close', (code) => (exitCode = code));
+      const sizes = () => output.replace(/\r/g, '').split('\n').filter((line) => /^\d+ \d+$/.test(line));
+      try {
+        await waitFor('the first terminal size', async () => (sizes().length > 0 || exitCode !== undefined ? true : undefined));
+        writeFileSync(resize, '');
+        await waitFor('the exec to end', async () => (exitCode !== undefined ? true : undefined), 60_000);
+      } finally {
+        child.kill();
+        rmSync(flags, { recursive: true, force: true });
+      }
+      assert.deepEqual(sizes(), ['20 70', '30 90'], output);
+      assert.equal(exitCode, 4);
     });
 
     test(`${transport}: an interactive shell with a TTY (mascri exec -it ID sh)`, async () => {
@@ -140,7 +160,12 @@ describe('streaming: exec, attach, port-forward', () => {
       let output = '';
       child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      await sleep(1500);
+      // Attached once the shell answers: each check sends it an empty line, until a prompt comes back.
+      await waitFor('the attached shell\'s prompt', async () => {
+        if (output.includes('# ')) return true;
+        child.stdin!.write('\r');
+        return undefined;
+      });
       child.stdin!.write('echo attached-$((6*7)); stty size\r');
       await waitFor('the attached shell to answer', async () => (/attached-42/.test(output) && /22 77/.test(output) ? true : undefined), 20_000);
       child.stdin!.write('exit\r');
@@ -237,10 +262,39 @@ describe('streaming: exec, attach, port-forward', () => {
   });
 
   test('an unused token expires after 30 s: 404, and nothing runs', async () => {
-    const wait = expiredIssuedAt + 31_000 - Date.now();
-    if (wait > 0) await sleep(wait);
-    assert.equal(await upgradeStatus(expiredUrl, 'spdy'), 404);
-    assert.equal(await execSync(sleeper, ['sh', '-c', 'test -e /tmp/expired-token-ran && echo ran || echo not run']), 'not run\n');
+    // The 30 s pass on the streaming server's clock, moved on by the test rather than waited for: a
+    // server in this process (its own instance, so that it holds only its own pod) with a clock it is given.
+    let clockOffsetMs = 0;
+    const dir = mkdtempSync(join(tmpdir(), 'mascri-e2e-clock-'));
+    const own = await InProcessServer.start({
+      listen: `unix://${join(dir, 'mascri.sock')}`,
+      docker: createDockerAdapter(),
+      log: silentLogger,
+      podInfraImage: PAUSE,
+      stateDir: join(dir, 'state'),
+      instance: `clock-${uniqueSuffix()}`,
+      streamingClock: () => Date.now() + clockOffsetMs,
+    });
+    const client = new CriClient(own.endpoint, own.endpoint, 30_000);
+    const mine: string[] = [];
+    try {
+      const podConfig = sandboxConfig('token-clock', { logDirectory: join(dir, 'logs') });
+      const { podSandboxId } = await client.callRuntime('RunPodSandbox', { config: podConfig });
+      mine.push(podSandboxId);
+      const { containerId } = await client.callRuntime('CreateContainer', { podSandboxId, config: shellContainer('waiter', 'sleep 1000'), sandboxConfig: podConfig });
+      mine.push(containerId);
+      await client.callRuntime('StartContainer', { containerId });
+      const { url } = await client.callRuntime('Exec', { containerId, cmd: ['touch', '/tmp/expired-token-ran'], stdout: true });
+      clockOffsetMs = TOKEN_TTL_MS;
+      assert.equal(await upgradeStatus(url, 'spdy'), 404);
+      const { stdout } = await client.callRuntime('ExecSync', { containerId, cmd: ['sh', '-c', 'test -e /tmp/expired-token-ran && echo ran || echo not run'] });
+      assert.equal(stdout.toString(), 'not run\n');
+    } finally {
+      client.close();
+      await removeContainers(mine);
+      await own.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { appendFile, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, test } from 'node:test';
+import { afterEach, beforeEach, test, type TestContext } from 'node:test';
 import { GrpcCode } from '../../common/errors.js';
 import { Logger } from '../../common/logger.js';
-import { ContainerLogManager, parseSavedPosition } from './container-log-copier.js';
+import { ContainerLogManager, POLL_INTERVAL_MS, parseSavedPosition } from './container-log-copier.js';
 
 const ID = 'c0ffee1234';
 let dir: string;
@@ -62,12 +62,19 @@ async function criContents(path = criLog): Promise<string[]> {
     });
 }
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+/** Polls `check` until it holds (a copy by the watch or the poll, which the test does not await); generous for a loaded machine. */
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** The manager's poll under the test's control: `poll()` runs it once, as if POLL_INTERVAL_MS had passed (enable before the first follow). */
+function fakePoll(t: TestContext): () => void {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  return () => t.mock.timers.tick(POLL_INTERVAL_MS);
 }
 
 test('copies a Docker log into a CRI file, whole lines only, and keeps following it', async () => {
@@ -89,7 +96,7 @@ test('copies a Docker log into a CRI file, whole lines only, and keeps following
 
   // Without flush: the watch (or the poll) picks new lines up.
   await writeDocker(dockerLine('by itself\n'));
-  await eventually(async () => (await criContents()).length === 7);
+  await eventually('the new line to be copied', async () => (await criContents()).length === 7);
   assert.equal((await criContents())[6], 'stdout F by itself');
 
   const criStat = await stat(criLog);
@@ -147,15 +154,24 @@ test('lines written to the CRI file but not saved before a crash are not repeate
   assert.ok(logLines.some((line) => line.includes('cutting off')), 'the unsaved copy was cut off and copied again');
 });
 
-test('forget stops following after a final copy; follow resumes it without repeating lines', async () => {
+test('forget stops following after a final copy; follow resumes it without repeating lines', async (t) => {
+  const poll = fakePoll(t);
   const manager = newManager();
+  // Another container, still followed: the poll keeps running, and its copy shows the poll has run.
+  const witness = 'feedface';
+  const witnessDocker = join(dir, 'docker', `${witness}-json.log`);
+  const witnessCri = join(dir, 'pods', 'web', 'witness', '0.log');
+  await manager.follow(witness, witnessDocker, witnessCri);
   await writeDocker(dockerLine('a\n'));
   await manager.follow(ID, dockerLog, criLog);
   await writeDocker(dockerLine('b\n'));
   await manager.forget(ID);
   assert.deepEqual(await criContents(), ['stdout F a', 'stdout F b']);
   await writeDocker(dockerLine('c\n'));
-  await new Promise((resolve) => setTimeout(resolve, 700));
+  await appendFile(witnessDocker, dockerLine('w\n'));
+  poll();
+  await manager.flush(witness);
+  assert.deepEqual(await criContents(witnessCri), ['stdout F w'], 'the poll ran');
   assert.deepEqual(await criContents(), ['stdout F a', 'stdout F b'], 'no copying after forget');
   await manager.follow(ID, dockerLog, criLog);
   await manager.flush(ID);
@@ -228,20 +244,23 @@ test("Docker's log rotation: the rest of the old file, then the new one", async 
   assert.deepEqual(await criContents(), ['stdout F 1', 'stdout F 2', 'stdout F 3', 'stdout F 4', 'stdout F 5']);
 });
 
-test('a Docker log that appears later is copied; one that vanishes is logged, not thrown', async () => {
+test('a Docker log that appears later is copied; one that vanishes is logged, not thrown', async (t) => {
+  const poll = fakePoll(t);
   const manager = newManager();
   await manager.follow(ID, dockerLog, criLog);
   await manager.flush(ID);
   assert.ok(existsSync(criLog));
   assert.deepEqual(await criContents(), []);
   await writeDocker(dockerLine('late\n'));
-  await eventually(async () => (await criContents()).length === 1);
+  poll(); // no watch on a file that did not exist: the poll finds it
+  await eventually('the late line to be copied', async () => (await criContents()).length === 1);
 
   await writeDocker(dockerLine('last words\n'));
   const before = logLines.length;
   await rm(dockerLog);
   await manager.flush(ID);
-  await new Promise((resolve) => setTimeout(resolve, 600)); // a poll with the file gone
+  poll(); // a poll with the file gone
+  await manager.flush(ID);
   assert.deepEqual(await criContents(), ['stdout F late', 'stdout F last words']);
   assert.equal(logLines.slice(before).filter((line) => line.includes('does not exist')).length, 1, 'a lasting condition is logged once');
 

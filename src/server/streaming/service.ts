@@ -17,7 +17,7 @@ import { PORT_FORWARD_WS_PROTOCOLS, REMOTE_COMMAND_WS_PROTOCOLS, SPDY_TUNNEL_PRE
 import { PORT_FORWARD_PROTOCOL, serveSpdyPortForward, serveWebSocketPortForward, type PortForwardTarget } from './port-forward.js';
 import { REMOTE_COMMAND_SPDY_PROTOCOLS, runRemoteCommand, spdyRemoteCommandIO, wsRemoteCommandIO, type RemoteCommandTarget } from './remote-command.js';
 import { SpdyConnection } from './spdy/connection.js';
-import { TokenCache } from './tokens.js';
+import { TOKEN_TTL_MS, TokenCache } from './tokens.js';
 
 export const DEFAULT_STREAMING_ADDRESS = '127.0.0.1:0';
 /** A streaming connection with no traffic either way for this long is closed (the kubelet's default). */
@@ -31,6 +31,8 @@ export interface StreamingServiceOptions {
   ctx: ServerContext;
   /** Milliseconds without traffic after which a connection is closed (its process is then ended); 0 never. */
   idleTimeoutMs?: number;
+  /** The clock tokens expire by (tests move it on); Date.now by default. */
+  now?: () => number;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface StreamingServiceOptions {
  * and speaks the Kubernetes remote-command or port-forward protocol.
  */
 export class StreamingService {
-  private readonly tokens = new TokenCache<PendingRequest>();
+  private readonly tokens: TokenCache<PendingRequest>;
   private readonly sockets = new Set<Socket>();
   /** The sub-protocol chosen for each WebSocket upgrade (ws asks through handleProtocols). */
   private readonly chosenProtocols = new WeakMap<IncomingMessage, string>();
@@ -60,7 +62,10 @@ export class StreamingService {
     /** Base URL of the streaming server, e.g. http://127.0.0.1:41234. */
     readonly url: string,
     private readonly idleTimeoutMs: number,
-  ) {}
+    now: () => number,
+  ) {
+    this.tokens = new TokenCache<PendingRequest>(TOKEN_TTL_MS, now);
+  }
 
   /** Starts listening on `options.address` (e.g. '127.0.0.1:0'). */
   static async start(options: StreamingServiceOptions): Promise<StreamingService> {
@@ -72,7 +77,7 @@ export class StreamingService {
     });
     const address = server.address() as AddressInfo;
     const urlHost = address.address.includes(':') ? `[${address.address}]` : address.address;
-    const service = new StreamingService(options.ctx, server, `http://${urlHost}:${address.port}`, options.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS);
+    const service = new StreamingService(options.ctx, server, `http://${urlHost}:${address.port}`, options.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS, options.now ?? Date.now);
     server.on('connection', (socket) => {
       service.sockets.add(socket);
       socket.on('close', () => service.sockets.delete(socket));
