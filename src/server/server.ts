@@ -27,6 +27,7 @@ import type { HttpAddress } from './operator/address.js';
 import { HealthCheck } from './operator/health.js';
 import { OperatorServer } from './operator/http-server.js';
 import { RuntimeMetrics } from './operator/runtime-metrics.js';
+import { InstanceClaim } from './instance-lock.js';
 import { prepareSocketPath } from './socket.js';
 import { StatsService } from './stats/stats-service.js';
 import { DEFAULT_STREAMING_ADDRESS, StreamingService } from './streaming/service.js';
@@ -91,6 +92,7 @@ export type RpcObserver = (method: string, code: number, durationMs: number) => 
 /** The CRI gRPC server: binds the socket, routes each RPC to its CRI area module. */
 export class MascriServer {
   private streaming?: StreamingService;
+  private claim?: InstanceClaim;
   /** The operator endpoint, when `--http` was given. */
   operator?: OperatorServer;
   private constructor(
@@ -107,6 +109,8 @@ export class MascriServer {
     const instance = checkInstanceName(options.instance ?? '');
     const path = socketPath(options.listen);
     if (path) await prepareSocketPath(path);
+    // One server per instance: before anything is loaded or followed.
+    const claim = await InstanceClaim.take(instance, options.listen);
     const ctx: ServerContext = {
       docker: options.docker,
       log: options.log,
@@ -225,6 +229,7 @@ export class MascriServer {
       if (operator) options.log.info('serving the operator endpoint', { url: operator.url, paths: ['/healthz', '/metrics', '/v1/...'] });
       const mascri = new MascriServer(server, options.listen, path, options.log, ctx);
       mascri.streaming = streaming;
+      mascri.claim = claim;
       mascri.operator = operator;
       return mascri;
     } catch (error) {
@@ -236,6 +241,7 @@ export class MascriServer {
       ctx.rollbacks.close();
       await ctx.logs.close().catch(() => undefined);
       if (path && bound) await unlink(path).catch(() => undefined);
+      await claim.release();
       throw error;
     }
   }
@@ -258,6 +264,7 @@ export class MascriServer {
     this.ctx.rollbacks.close();
     await this.ctx.logs.close();
     if (this.path) await unlink(this.path).catch(() => undefined);
+    await this.claim?.release();
     this.log.info('stopped', { endpoint: this.endpoint });
   }
 }

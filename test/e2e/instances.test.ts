@@ -5,7 +5,7 @@
  * others' pods running.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -100,16 +100,30 @@ describe('several mascri servers on one Docker engine', () => {
 
   test("servers started after the pods exist load only their own (the start-up listing is scoped too)", async () => {
     for (const node of [a, plain]) {
+      // One server per instance: the node's server makes way for the new one, which serves the node from now on.
+      await node.server.stop();
       const late = await MascriServer.start(node.instance ? { extraArgs: ['--instance', node.instance] } : { env: { MASCRI_INSTANCE: '' } });
-      try {
-        const { items } = await late.client.callRuntime('ListPodSandbox', {});
-        const { containers } = await late.client.callRuntime('ListContainers', {});
-        const ids = new Set([...items.map((p) => p.id), ...containers.map((c) => c.id)]);
-        assert.ok(ids.has(node.podId) && ids.has(node.containerId), `a new ${node.label} server lists its pod and container`);
-        for (const other of others(node)) assert.ok(!ids.has(other.podId) && !ids.has(other.containerId), `a new ${node.label} server lists ${other.label}'s`);
-      } finally {
-        await late.stop();
-      }
+      node.server = late;
+      const { items } = await late.client.callRuntime('ListPodSandbox', {});
+      const { containers } = await late.client.callRuntime('ListContainers', {});
+      const ids = new Set([...items.map((p) => p.id), ...containers.map((c) => c.id)]);
+      assert.ok(ids.has(node.podId) && ids.has(node.containerId), `a new ${node.label} server lists its pod and container`);
+      for (const other of others(node)) assert.ok(!ids.has(other.podId) && !ids.has(other.containerId), `a new ${node.label} server lists ${other.label}'s`);
+    }
+  });
+
+  test('a second server of an instance that is served already is refused at start, naming the first; nothing changes for the first', async () => {
+    for (const node of [a, plain]) {
+      const second = await mascri(['serve', '--listen', `unix://${node.server.socket}.second`, ...(node.instance ? ['--instance', node.instance] : [])], {
+        env: { MASCRI_INSTANCE: node.instance },
+        timeoutMs: 20_000,
+      });
+      assert.equal(second.code, 1, `${node.label}: ${second.stderr}`);
+      const what = node.instance ? `instance "${node.instance}"` : 'the default instance \\(no --instance\\)';
+      assert.match(second.stderr, new RegExp(`another mascri serve \\(pid ${node.server.proc.pid}, listening on ${node.server.endpoint}\\) already serves ${what} on this host`), node.label);
+      assert.ok(!existsSync(`${node.server.socket}.second`), 'the refused server left no socket');
+      const { items } = await node.server.client.callRuntime('ListPodSandbox', {});
+      assert.ok(items.some((item) => item.id === node.podId), `${node.label}: the first server still serves its pod`);
     }
   });
 

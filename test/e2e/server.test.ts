@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BIN, MascriServer, mascri } from '../helpers.js';
+import { BIN, MascriServer, mascri, uniqueSuffix, type ServeOptions } from '../helpers.js';
+
+/** A server of an instance of its own: one server per instance, and these run side by side. */
+function startServer(options: ServeOptions = {}): Promise<MascriServer> {
+  return MascriServer.start({ ...options, extraArgs: ['--instance', `srv-${uniqueSuffix()}`, ...(options.extraArgs ?? [])] });
+}
 
 describe('mascri serve', () => {
   const servers: MascriServer[] = [];
@@ -20,7 +25,7 @@ describe('mascri serve', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mascri-e2e-'));
     dirs.push(dir);
     const socket = join(dir, 'nested', 'run', 'mascri.sock');
-    const server = await MascriServer.start({ socket });
+    const server = await startServer({ socket });
     servers.push(server);
     assert.equal(statSync(socket).mode & 0o777, 0o660);
     const version = await server.client.callRuntime('Version', { version: '0.1.0' });
@@ -31,7 +36,7 @@ describe('mascri serve', () => {
   });
 
   test('a second server on the same socket exits non-zero with a clear message; the first keeps serving', async () => {
-    const first = await MascriServer.start();
+    const first = await startServer();
     servers.push(first);
     const second = await mascri(['serve', '--listen', first.endpoint], { timeoutMs: 20_000 });
     assert.notEqual(second.code, 0);
@@ -42,13 +47,13 @@ describe('mascri serve', () => {
   });
 
   test('a stale socket file left by a killed server is replaced', async () => {
-    const first = await MascriServer.start();
+    const first = await startServer();
     const socket = first.socket;
     // SIGKILL leaves the socket file behind, as a crash would.
     first.proc.kill('SIGKILL');
     await new Promise((resolve) => first.proc.once('exit', resolve));
     assert.ok(existsSync(socket));
-    const second = await MascriServer.start({ socket });
+    const second = await startServer({ socket });
     servers.push(second);
     assert.equal((await second.client.callRuntime('Version', {})).runtimeName, 'mascri');
     await first.stop(); // removes the temporary directory after the test
@@ -56,7 +61,7 @@ describe('mascri serve', () => {
 
   test('SIGINT and SIGTERM close the socket cleanly and exit 0', async () => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      const server = await MascriServer.start();
+      const server = await startServer();
       const socket = server.socket;
       const code = await server.stop(signal);
       assert.equal(code, 0, `exit code after ${signal}`);
@@ -65,7 +70,7 @@ describe('mascri serve', () => {
   });
 
   test('Status says RuntimeReady and NetworkReady while Docker answers; verbose adds docker info', async () => {
-    const server = await MascriServer.start();
+    const server = await startServer();
     servers.push(server);
     const status = await server.client.callRuntime('Status', { verbose: true });
     const conditions = Object.fromEntries(status.status!.conditions.map((c) => [c.type, c.status]));
@@ -75,7 +80,7 @@ describe('mascri serve', () => {
   });
 
   test('CheckpointContainer answers UNIMPLEMENTED naming itself and what Docker lacks; Stream* RPCs answer and end', async () => {
-    const server = await MascriServer.start();
+    const server = await startServer();
     servers.push(server);
     await assert.rejects(server.client.callRuntime('CheckpointContainer', { containerId: 'x' }), (error: { code: number; details: string }) => {
       assert.equal(error.code, GrpcCode.UNIMPLEMENTED);
