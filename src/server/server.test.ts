@@ -115,13 +115,17 @@ async function rejectsWith(promise: Promise<unknown>, code: number, details: Reg
   return caught!;
 }
 
+/** This run's instance name (servers of one instance refuse to run side by side on a host). */
+const UNIT_INSTANCE = `unit-${process.pid}`;
+
 describe('MascriServer over a unix socket with a fake Docker', () => {
   let server: MascriServer;
   let client: CriClient;
 
   before(async () => {
     // A variable, not a literal: options this version of the server does not know are ignored.
-    const options = { listen: endpoint, docker, log: silentLogger, podInfraImage: POD_INFRA_IMAGE, stateDir: join(dir, 'state'), http: { host: '127.0.0.1', port: 0 } };
+    // An instance of its own: one server per instance on a host, and other test runs may be serving the default one.
+    const options = { listen: endpoint, docker, log: silentLogger, podInfraImage: POD_INFRA_IMAGE, stateDir: join(dir, 'state'), http: { host: '127.0.0.1', port: 0 }, instance: UNIT_INSTANCE };
     server = await MascriServer.start(options);
     client = new CriClient(endpoint, endpoint, 5000);
   });
@@ -168,7 +172,7 @@ describe('MascriServer over a unix socket with a fake Docker', () => {
 
   test('Status verbose adds the config, docker info and host summary', async () => {
     const response = await client.callRuntime('Status', { verbose: true });
-    assert.deepEqual(JSON.parse(response.info.config!), { instance: '', podInfraImage: POD_INFRA_IMAGE, dockerCli: dockerStandIn });
+    assert.deepEqual(JSON.parse(response.info.config!), { instance: UNIT_INSTANCE, podInfraImage: POD_INFRA_IMAGE, dockerCli: dockerStandIn });
     assert.deepEqual(JSON.parse(response.info.docker!), INFO);
     const host = JSON.parse(response.info.host!);
     assert.equal(host.cgroupDriver, 'systemd');
@@ -315,11 +319,11 @@ describe('MascriServer with an instance name', () => {
   test('Status verbose shows the instance', async () => {
     const instanceDir = mkdtempSync(join(tmpdir(), 'mascri-instance-'));
     const instanceEndpoint = `unix://${join(instanceDir, 'mascri.sock')}`;
-    const server = await MascriServer.start({ listen: instanceEndpoint, docker, log: silentLogger, podInfraImage: POD_INFRA_IMAGE, stateDir: join(instanceDir, 'state'), instance: 'node-a' });
+    const server = await MascriServer.start({ listen: instanceEndpoint, docker, log: silentLogger, podInfraImage: POD_INFRA_IMAGE, stateDir: join(instanceDir, 'state'), instance: `${UNIT_INSTANCE}-a` });
     const client = new CriClient(instanceEndpoint, instanceEndpoint, 5000);
     try {
       const response = await client.callRuntime('Status', { verbose: true });
-      assert.equal(JSON.parse(response.info.config!).instance, 'node-a');
+      assert.equal(JSON.parse(response.info.config!).instance, `${UNIT_INSTANCE}-a`);
     } finally {
       client.close();
       await server.stop();

@@ -98,13 +98,13 @@ describe('streaming: exec, attach, port-forward', () => {
     test(`${transport}: with a TTY the terminal size reaches the process, and resizes follow`, async () => {
       // `script` gives mascri a terminal of 20x70; once the process has printed that size, another
       // process resizes it to 30x90 (when the test creates `resize`). The process prints each size
-      // once it has it.
+      // once it has it. stty sets rows and columns one at a time (30x70 passes by on the way).
       const flags = mkdtempSync(join(tmpdir(), 'mascri-e2e-resize-'));
       const resize = join(flags, 'resize');
       const command =
         `stty rows 20 cols 70; (while [ ! -e ${resize} ]; do sleep 0.05; done; stty -F /dev/tty rows 30 cols 90) & ` +
         `${process.execPath} ${BIN} -r ${server.endpoint} exec -t --transport ${transport} ${sleeper} sh -c ` +
-        `'while [ "$(stty size)" != "20 70" ]; do sleep 0.05; done; stty size; while [ "$(stty size)" = "20 70" ]; do sleep 0.05; done; stty size; exit 4'`;
+        `'while [ "$(stty size)" != "20 70" ]; do sleep 0.05; done; stty size; while [ "$(stty size)" != "30 90" ]; do sleep 0.05; done; stty size; exit 4'`;
       const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
       child.stdin!.end();
       let output = '';
