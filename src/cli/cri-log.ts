@@ -3,10 +3,8 @@
  * does: entries to whole lines, filters, and display. Docker json-file lines (what cri-dockerd
  * points log_path at) are read too, so the client works with such runtimes.
  */
-import { parseDockerLogLine } from '../server/logs/cri-log-format.js';
+import { parseDockerLogLine, type LogStream } from '../cri/log-format.js';
 import { parseDuration } from './output.js';
-
-export type LogStream = 'stdout' | 'stderr';
 
 /** One entry of a CRI log file. */
 export interface CriLogEntry {
