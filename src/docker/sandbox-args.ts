@@ -4,8 +4,7 @@ import { truncateUtf8 } from '../common/utf8.js';
 import { checkDockerArgs } from './arg-limits.js';
 import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig.js';
 import type { SecurityProfile__Output } from '../cri/generated/runtime/v1/SecurityProfile.js';
-import type { HostCapabilities } from '../server/host.js';
-import { SANDBOX_OOM_SCORE_ADJ } from '../server/host.js';
+import { SANDBOX_OOM_SCORE_ADJ, type HostCapabilities } from './host-grants.js';
 import { dockerCgroupParent } from './cgroup-parent.js';
 
 /** The docker arguments for a sandbox's pause container, and what was adapted to the host. */
