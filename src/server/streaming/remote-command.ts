@@ -3,7 +3,7 @@ import { PassThrough, Writable, type Readable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { execArgs } from '../../docker/containers.js';
 import type { ServerContext } from '../context.js';
-import { killMarkedProcesses } from '../exec.js';
+import { killMarkedProcesses } from '../../docker/children.js';
 import {
   Channel,
   decodeChannelMessage,
