@@ -97,17 +97,6 @@ export class LogLineJoiner {
   }
 }
 
-/** Entries -> whole lines, in order; an unfinished line at the end is included, marked incomplete. */
-export function joinPartials(entries: Iterable<CriLogEntry>): LogLine[] {
-  const joiner = new LogLineJoiner();
-  const lines: LogLine[] = [];
-  for (const entry of entries) {
-    const line = joiner.push(entry);
-    if (line) lines.push(line);
-  }
-  return [...lines, ...joiner.drain()];
-}
-
 /** What `logs` keeps: lines from `sinceMs` on (by their first entry's time), then the last `tail` of them (a negative tail keeps all). */
 export interface LogSelection {
   sinceMs?: number;
@@ -138,13 +127,6 @@ export class TailBuffer {
     const tail = this.selection.tail ?? -1;
     return tail >= 0 ? this.lines.slice(Math.max(0, this.lines.length - tail)) : this.lines;
   }
-}
-
-/** The selected lines of a whole log. */
-export function selectLines(lines: Iterable<LogLine>, selection: LogSelection): LogLine[] {
-  const buffer = new TailBuffer(selection);
-  for (const line of lines) buffer.push(line);
-  return buffer.result();
 }
 
 /**
