@@ -96,7 +96,7 @@ export function sandboxRunPlan(input: SandboxRunInput): SandboxRunPlan {
   // Cgroups and sysctls.
   if (linux?.cgroupParent) args.push('--cgroup-parent', dockerCgroupParent(linux.cgroupParent, host.cgroupDriver));
   for (const key of Object.keys(linux?.sysctls ?? {}).sort()) {
-    if (!/^[A-Za-z0-9_.\/-]+$/.test(key)) throw invalidArgument(`linux.sysctls: the name ${quoted(key)} is not a sysctl name (letters, digits, ".", "/", "_" and "-")`);
+    if (!/^[A-Za-z0-9_./-]+$/.test(key)) throw invalidArgument(`linux.sysctls: the name ${quoted(key)} is not a sysctl name (letters, digits, ".", "/", "_" and "-")`);
     if (linux!.sysctls[key]!.includes('\0')) throw invalidArgument(`linux.sysctls[${quoted(key)}] holds a NUL byte`);
     args.push('--sysctl', `${key}=${linux!.sysctls[key]}`);
   }
