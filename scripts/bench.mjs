@@ -78,7 +78,9 @@ async function startServer() {
         await c.callRuntime('Version', {}, { timeoutMs: 1000 });
         c.close();
         return;
-      } catch {}
+      } catch {
+        // not answering yet: try again
+      }
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -32,7 +32,7 @@ running "$mascri_pid_file" && running "$kubelet_pid_file" && healthy && {
 timeout 15 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
   || die "no Docker engine answers (docker version failed): start it with 'bash scripts/setup.sh'"
 bin=$("$here/kube-build.sh") || die "the Kubernetes components could not be built (see the line above)"
-[ -f "$root/dist/src/cli/main.js" ] || (cd "$root" && npm run --silent build) || die "mascri could not be built: run 'npm run build'"
+[ -f "$root/dist/src/mascri.js" ] || (cd "$root" && npm run --silent build) || die "mascri could not be built: run 'npm run build'"
 
 mkdir -p "$node_dir" "$manifests" "$run_dir" "$log_dir" "$pod_logs_dir"
 chmod 0700 "$run_dir"

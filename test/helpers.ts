@@ -240,9 +240,11 @@ export function sandboxConfig(name: string, extra: Record<string, unknown> = {})
 }
 
 /** `docker inspect` of one container as JSON, or undefined when it does not exist. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Docker's inspect JSON, which the tests read field by field (no typings for all of it)
 export async function dockerInspect(ref: string): Promise<Record<string, any> | undefined> {
   const result = await docker(['container', 'inspect', ref]);
   if (result.code !== 0) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
   return (JSON.parse(result.stdout) as Array<Record<string, any>>)[0];
 }
 

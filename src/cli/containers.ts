@@ -105,7 +105,7 @@ export function registerContainerCommands(program: Command): void {
     .action(
       clientAction(async ({ client }, options: PsOptions) => {
         const format = parseOutputFormat(options.output, ['json', 'yaml', 'table'], 'table');
-        let containers = await listContainers(client, options);
+        const containers = await listContainers(client, options);
         if (format !== 'table') return printMessage({ containers }, format);
         if (options.quiet) {
           for (const c of containers) console.log(c.id);

@@ -4,14 +4,14 @@ import {
   LogLineJoiner,
   fixedNanoTimestamp,
   formatForDisplay,
-  joinPartials,
   parseCriLogLine,
   parseRfc3339,
   parseSince,
   previousLogPath,
-  selectLines,
+  TailBuffer,
   type CriLogEntry,
   type LogLine,
+  type LogSelection,
 } from './cri-log.js';
 import { parseTail } from './logs.js';
 
@@ -27,6 +27,20 @@ function entries(text: string): CriLogEntry[] {
       assert.ok(entry, line);
       return entry;
     });
+}
+
+/** Whole lines, as `logs` makes them: each entry pushed through a joiner, then the unfinished lines drained. */
+function joinPartials(entries: CriLogEntry[]): LogLine[] {
+  const joiner = new LogLineJoiner();
+  const lines = entries.map((entry) => joiner.push(entry)).filter((line) => line !== undefined);
+  return [...lines, ...joiner.drain()];
+}
+
+/** What `logs` keeps of whole lines: each pushed into a tail buffer. */
+function selectLines(lines: LogLine[], selection: LogSelection): LogLine[] {
+  const buffer = new TailBuffer(selection);
+  for (const line of lines) buffer.push(line);
+  return buffer.result();
 }
 
 function at(second: number): string {

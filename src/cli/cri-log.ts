@@ -3,10 +3,8 @@
  * does: entries to whole lines, filters, and display. Docker json-file lines (what cri-dockerd
  * points log_path at) are read too, so the client works with such runtimes.
  */
-import { parseDockerLogLine } from '../server/logs/cri-log-format.js';
+import { parseDockerLogLine, type LogStream } from '../cri/log-format.js';
 import { parseDuration } from './output.js';
-
-export type LogStream = 'stdout' | 'stderr';
 
 /** One entry of a CRI log file. */
 export interface CriLogEntry {
@@ -99,17 +97,6 @@ export class LogLineJoiner {
   }
 }
 
-/** Entries -> whole lines, in order; an unfinished line at the end is included, marked incomplete. */
-export function joinPartials(entries: Iterable<CriLogEntry>): LogLine[] {
-  const joiner = new LogLineJoiner();
-  const lines: LogLine[] = [];
-  for (const entry of entries) {
-    const line = joiner.push(entry);
-    if (line) lines.push(line);
-  }
-  return [...lines, ...joiner.drain()];
-}
-
 /** What `logs` keeps: lines from `sinceMs` on (by their first entry's time), then the last `tail` of them (a negative tail keeps all). */
 export interface LogSelection {
   sinceMs?: number;
@@ -140,13 +127,6 @@ export class TailBuffer {
     const tail = this.selection.tail ?? -1;
     return tail >= 0 ? this.lines.slice(Math.max(0, this.lines.length - tail)) : this.lines;
   }
-}
-
-/** The selected lines of a whole log. */
-export function selectLines(lines: Iterable<LogLine>, selection: LogSelection): LogLine[] {
-  const buffer = new TailBuffer(selection);
-  for (const line of lines) buffer.push(line);
-  return buffer.result();
 }
 
 /**

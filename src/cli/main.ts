@@ -7,15 +7,15 @@ import { registerImageCommands } from './images.js';
 import { registerLogsCommand } from './logs.js';
 import { registerRuntimeCommands } from './runtime.js';
 import { registerSandboxCommands } from './sandboxes.js';
-import { registerServeCommand } from './serve.js';
+import { registerServeCommand, type ServeAction } from './serve.js';
 import { registerStatsCommands } from './stats.js';
 import { registerExecCommand } from './exec.js';
 import { registerAttachCommand } from './attach.js';
 import { registerPortForwardCommand } from './port-forward.js';
 import { registerEventsCommand } from './events.js';
 
-/** The mascri program: `serve`, and a crictl-like client for everything else. */
-export function buildProgram(): Command {
+/** The mascri program: `serve`, which calls `serve` (src/mascri.ts hands in the server's start), and a crictl-like client for everything else. */
+export function buildProgram(serve: ServeAction): Command {
   const program = new Command();
   program
     .name('mascri')
@@ -28,7 +28,7 @@ export function buildProgram(): Command {
     .option('-D, --debug', 'print debug information (stack traces of failures)')
     .showHelpAfterError('(run with --help for usage)');
 
-  registerServeCommand(program);
+  registerServeCommand(program, serve);
   registerRuntimeCommands(program);
   registerImageCommands(program);
   registerSandboxCommands(program);
@@ -41,5 +41,3 @@ export function buildProgram(): Command {
   registerEventsCommand(program);
   return program;
 }
-
-await buildProgram().parseAsync(process.argv);

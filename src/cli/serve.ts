@@ -1,16 +1,10 @@
 import { Option, type Command } from 'commander';
-import { MascriError, grpcCodeName } from '../common/errors.js';
-import { Logger, isLogLevel } from '../common/logger.js';
 import { DEFAULT_ENDPOINT } from '../cri/client.js';
-import { createDockerAdapter } from '../docker/adapter.js';
-import { checkInstanceName } from '../docker/naming.js';
-import { checkHttpAddress, type HttpAddress } from '../server/operator/address.js';
-import { MascriServer } from '../server/server.js';
-import { parseDuration } from './output.js';
 
 export const DEFAULT_POD_INFRA_IMAGE = 'registry.k8s.io/pause:3.10';
 
-interface ServeOptions {
+/** The flags of `serve`, as given. */
+export interface ServeOptions {
   listen: string;
   docker: string;
   podInfraImage: string;
@@ -23,8 +17,11 @@ interface ServeOptions {
   instance?: string;
 }
 
+/** Runs the server for `serve` (src/mascri.ts: the CLI does not import the server). */
+export type ServeAction = (options: ServeOptions) => Promise<void>;
+
 /** `serve`: run the CRI server until SIGINT/SIGTERM. */
-export function registerServeCommand(program: Command): void {
+export function registerServeCommand(program: Command, serve: ServeAction): void {
   program
     .command('serve')
     .description('Run the CRI server (RuntimeService and ImageService) on a unix socket, backed by Docker')
@@ -42,68 +39,5 @@ export function registerServeCommand(program: Command): void {
         'MASCRI_INSTANCE',
       ),
     )
-    .action(async (options: ServeOptions) => {
-      if (!isLogLevel(options.logLevel)) {
-        process.stderr.write(`mascri serve: unknown --log-level "${options.logLevel}": use debug, info, warn or error\n`);
-        process.exit(2);
-      }
-      let http: HttpAddress | undefined;
-      if (options.http !== undefined) {
-        try {
-          http = checkHttpAddress(options.http, options.httpAllowRemote === true);
-        } catch (error) {
-          process.stderr.write(`mascri serve: ${error instanceof Error ? error.message : String(error)}\n`);
-          process.exit(2);
-        }
-      } else if (options.httpAllowRemote) {
-        process.stderr.write('mascri serve: --http-allow-remote has no effect without --http HOST:PORT\n');
-        process.exit(2);
-      }
-      let streamIdleTimeoutMs: number;
-      try {
-        streamIdleTimeoutMs = parseDuration(options.streamIdleTimeout);
-      } catch (error) {
-        process.stderr.write(`mascri serve: --stream-idle-timeout: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exit(2);
-      }
-      let instance: string;
-      try {
-        instance = checkInstanceName(options.instance ?? '');
-      } catch (error) {
-        const code = error instanceof MascriError ? `${grpcCodeName(error.code)}: ` : '';
-        process.stderr.write(`mascri serve: ${code}--instance (or MASCRI_INSTANCE): ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exit(2);
-      }
-      const log = new Logger(options.logLevel);
-      let server: MascriServer;
-      try {
-        server = await MascriServer.start({
-          listen: options.listen,
-          docker: createDockerAdapter(options.docker, log),
-          podInfraImage: options.podInfraImage,
-          instance,
-          stateDir: options.stateDir,
-          streamingAddress: options.streamingAddress,
-          streamIdleTimeoutMs,
-          http,
-          log,
-        });
-      } catch (error) {
-        const message = error instanceof MascriError || error instanceof Error ? error.message : String(error);
-        process.stderr.write(`mascri serve: ${message}\n`);
-        process.exit(1);
-      }
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info('shutting down', { signal });
-        server.stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-    });
+    .action((options: ServeOptions) => serve(options));
 }

@@ -27,6 +27,7 @@ type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: gr
 /** Request (input) and response (decoded output) types of a service method, from the generated definitions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the other type parameters are irrelevant here
 type RequestOf<D, K extends keyof D> = D[K] extends MethodDefinition<infer Req, any, any, any> ? Req : never;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the other type parameters are irrelevant here
 type ResponseOf<D, K extends keyof D> = D[K] extends MethodDefinition<any, any, any, infer Res> ? Res : never;
 /** Names of the unary methods: their server handler takes (call, callback). */
 type UnaryKeys<H> = { [K in keyof H]: H[K] extends (...args: infer P) => void ? (P['length'] extends 2 ? K : never) : never }[keyof H] & string;

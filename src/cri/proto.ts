@@ -30,8 +30,3 @@ export function loadCri(): ProtoGrpcType {
   }
   return cached;
 }
-
-/** Method names of a service, in the order the .proto declares them. */
-export function methodNames(service: grpc.ServiceDefinition): string[] {
-  return Object.keys(service);
-}

@@ -29,6 +29,27 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return { ...process.env, ...marks, ...extra };
 }
 
+/** Environment variable that marks every process of one exec, so it can be found and killed on the host. */
+export const EXEC_MARKER = 'MASCRI_EXEC_ID';
+
+/** SIGKILLs every host process carrying the exec marker in its environment; answers how many. */
+export async function killMarkedProcesses(marker: string): Promise<number> {
+  const needle = Buffer.from(`${EXEC_MARKER}=${marker}\0`);
+  let killed = 0;
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const environ = await readFile(`/proc/${entry}/environ`).catch(() => undefined);
+    if (!environ || !environ.includes(needle)) continue;
+    try {
+      process.kill(Number(entry), 'SIGKILL');
+      killed++;
+    } catch {
+      // already gone
+    }
+  }
+  return killed;
+}
+
 /** A marked process whose parent is gone. */
 export interface Orphan {
   pid: number;

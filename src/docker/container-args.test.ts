@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerConfig__Output } from '../cri/generated/runtime/v1/ContainerConfig.js';
-import { describeHost } from '../server/host.js';
+import { describeHost } from './host-grants.js';
 import { ARGS_INLINE_MAX, MAX_ARG_BYTES, PATH_MAX, execveTotal } from './arg-limits.js';
 import { DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, containerCreatePlan, csvField, systemPaths } from './container-args.js';
 

@@ -2,7 +2,7 @@ import { invalidArgument } from '../common/errors.js';
 import type { ContainerConfig__Output } from '../cri/generated/runtime/v1/ContainerConfig.js';
 import type { LinuxContainerResources__Output } from '../cri/generated/runtime/v1/LinuxContainerResources.js';
 import type { NamespaceOption__Output } from '../cri/generated/runtime/v1/NamespaceOption.js';
-import type { HostCapabilities } from '../server/host.js';
+import type { HostCapabilities } from './host-grants.js';
 import { dockerCgroupParent } from './cgroup-parent.js';
 import { truncateUtf8 } from '../common/utf8.js';
 import { ARGS_INLINE_MAX, PATH_MAX, checkDockerArgs, checkProcessString, checkProcessTotal, execveTotal, formatBytes } from './arg-limits.js';

@@ -1,3 +1,4 @@
+import { EXEC_MARKER } from './children.js';
 import type { DockerCli } from './cli.js';
 import type { HostConfigExtras } from './create-relay.js';
 import { DockerError, isRemovalInProgress, type DockerErrorKind } from './errors.js';
@@ -147,9 +148,6 @@ function lastLine(stdout: string): string {
   const lines = stdout.trim().split('\n');
   return lines[lines.length - 1]!.trim();
 }
-
-/** Environment variable that marks every process of one exec, so it can be found and killed on the host. */
-export const EXEC_MARKER = 'MASCRI_EXEC_ID';
 
 /** Arguments for `docker exec` of `cmd` in container `id`, marked with `marker`. */
 export function execArgs(id: string, cmd: readonly string[], marker: string, options: { interactive?: boolean; tty?: boolean } = {}): string[] {

@@ -47,17 +47,6 @@ function withInstance(name: string, instance: string): string {
   return instance ? `${name}_${instance}` : name;
 }
 
-/** Splits a name made by the functions above (instance '' when it has none); undefined for any other name. */
-export function parseContainerName(name: string): { container: string; pod: string; namespace: string; uid: string; attempt: number; instance: string } | undefined {
-  const parts = name.replace(/^\//, '').split('_');
-  if ((parts.length !== 6 && parts.length !== 7) || parts[0] !== NAME_PREFIX) return undefined;
-  const attempt = Number(parts[5]);
-  if (!Number.isInteger(attempt)) return undefined;
-  const instance = parts[6] ?? '';
-  if (parts.length === 7 && instanceNameProblem(instance)) return undefined;
-  return { container: parts[1]!, pod: parts[2]!, namespace: parts[3]!, uid: parts[4]!, attempt, instance };
-}
-
 /** What is wrong with `name` as an instance name (a DNS label: a-z, 0-9 and "-", 1-63 long, alphanumeric at both ends); undefined when fine. */
 export function instanceNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'it is empty';

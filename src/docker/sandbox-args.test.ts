@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { status as GrpcCode } from '@grpc/grpc-js';
 import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig.js';
-import { CAPABILITY_NAMES, describeHost, type HostCapabilities } from '../server/host.js';
+import { CAPABILITY_NAMES, describeHost, type HostCapabilities } from './host-grants.js';
 import { sandboxRunPlan } from './sandbox-args.js';
 
 const FULL = '1ffffffffff'; // every capability (bits 0-40)

@@ -4,8 +4,7 @@ import { truncateUtf8 } from '../common/utf8.js';
 import { checkDockerArgs } from './arg-limits.js';
 import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig.js';
 import type { SecurityProfile__Output } from '../cri/generated/runtime/v1/SecurityProfile.js';
-import type { HostCapabilities } from '../server/host.js';
-import { SANDBOX_OOM_SCORE_ADJ } from '../server/host.js';
+import { SANDBOX_OOM_SCORE_ADJ, type HostCapabilities } from './host-grants.js';
 import { dockerCgroupParent } from './cgroup-parent.js';
 
 /** The docker arguments for a sandbox's pause container, and what was adapted to the host. */
@@ -97,7 +96,7 @@ export function sandboxRunPlan(input: SandboxRunInput): SandboxRunPlan {
   // Cgroups and sysctls.
   if (linux?.cgroupParent) args.push('--cgroup-parent', dockerCgroupParent(linux.cgroupParent, host.cgroupDriver));
   for (const key of Object.keys(linux?.sysctls ?? {}).sort()) {
-    if (!/^[A-Za-z0-9_.\/-]+$/.test(key)) throw invalidArgument(`linux.sysctls: the name ${quoted(key)} is not a sysctl name (letters, digits, ".", "/", "_" and "-")`);
+    if (!/^[A-Za-z0-9_./-]+$/.test(key)) throw invalidArgument(`linux.sysctls: the name ${quoted(key)} is not a sysctl name (letters, digits, ".", "/", "_" and "-")`);
     if (linux!.sysctls[key]!.includes('\0')) throw invalidArgument(`linux.sysctls[${quoted(key)}] holds a NUL byte`);
     args.push('--sysctl', `${key}=${linux!.sysctls[key]}`);
   }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
 import { GrpcCode, MascriError, failedPrecondition, invalidArgument, notFound } from '../common/errors.js';
 import type { ExecSyncRequest__Output } from '../cri/generated/runtime/v1/ExecSyncRequest.js';
 import type { ExecSyncResponse } from '../cri/generated/runtime/v1/ExecSyncResponse.js';
-import { EXEC_MARKER, execArgs } from '../docker/containers.js';
+import { killMarkedProcesses } from '../docker/children.js';
+import { execArgs } from '../docker/containers.js';
 import { checkProcessCommand } from '../docker/arg-limits.js';
 import { runDockerProcess } from '../docker/cli.js';
 import type { ServerContext } from './context.js';
@@ -53,22 +53,4 @@ export class ExecService {
       return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
     });
   }
-}
-
-/** SIGKILLs every host process carrying the exec marker in its environment; answers how many. */
-export async function killMarkedProcesses(marker: string): Promise<number> {
-  const needle = Buffer.from(`${EXEC_MARKER}=${marker}\0`);
-  let killed = 0;
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const environ = await readFile(`/proc/${entry}/environ`).catch(() => undefined);
-    if (!environ || !environ.includes(needle)) continue;
-    try {
-      process.kill(Number(entry), 'SIGKILL');
-      killed++;
-    } catch {
-      // already gone
-    }
-  }
-  return killed;
 }

@@ -1,6 +1,7 @@
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { Logger } from '../common/logger.js';
-import { detectHost, hostSummary, type HostCapabilities } from './host.js';
+import type { HostCapabilities } from '../docker/host-grants.js';
+import { detectHost, hostSummary } from './host.js';
 
 /** Finds out once what the host grants (retrying while the Docker daemon does not answer). */
 export class HostProbe {

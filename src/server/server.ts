@@ -31,7 +31,7 @@ import { InstanceClaim } from './instance-lock.js';
 import { prepareSocketPath } from './socket.js';
 import { StatsService } from './stats/stats-service.js';
 import { DEFAULT_STREAMING_ADDRESS, StreamingService } from './streaming/service.js';
-import { addStreamingHandlers } from './streaming/wire.js';
+import { addStreamingHandlers } from './streaming/rpc-handlers.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/mascri';
 

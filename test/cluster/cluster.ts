@@ -63,7 +63,7 @@ export class Cluster {
     await this.ok(['apply', '-f', '-'], { input: objects.map((o) => JSON.stringify(o)).join('\n') });
   }
 
-  async json<T = any>(args: string[]): Promise<T> {
+  async json<T = unknown>(args: string[]): Promise<T> {
     return JSON.parse(await this.ok([...args, '-o', 'json'])) as T;
   }
 

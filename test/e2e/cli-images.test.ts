@@ -88,7 +88,7 @@ describe('mascri image commands', () => {
 
   test('version, info and imagefsinfo print what crictl prints', async () => {
     const version = await server.cli(['version']);
-    assert.match(version.stdout, /^Version:  0\.1\.0\nRuntimeName:  mascri\nRuntimeVersion:  \S+\nRuntimeApiVersion:  v1$/);
+    assert.match(version.stdout, /^Version: {2}0\.1\.0\nRuntimeName: {2}mascri\nRuntimeVersion: {2}\S+\nRuntimeApiVersion: {2}v1$/);
     const info = JSON.parse((await server.cli(['info'])).stdout);
     assert.deepEqual(info.status.conditions.map((c: { type: string; status: boolean }) => [c.type, c.status]), [['RuntimeReady', true], ['NetworkReady', true]]);
     assert.ok(info.docker.ServerVersion);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BUSYBOX, HTTPD, MascriServer, TestPods, docker, dockerInspect, sandboxConfig, shellContainer, waitFor } from '../helpers.js';
+import { BUSYBOX, HTTPD, MascriServer, TestPods, docker, dockerInspect, shellContainer, waitFor } from '../helpers.js';
 
 describe('containers over gRPC', () => {
   let server: MascriServer;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BUSYBOX, BUSYBOX_NOBODY, BUSYBOX_UID1000, MascriServer, docker, dockerImageId, pushTestImage, uniqueSuffix } from '../helpers.js';
+import { BUSYBOX_NOBODY, BUSYBOX_UID1000, MascriServer, docker, dockerImageId, pushTestImage, uniqueSuffix } from '../helpers.js';
 
 describe('ImageService over gRPC', () => {
   let server: MascriServer;

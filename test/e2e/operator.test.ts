@@ -23,6 +23,7 @@ async function freePort(): Promise<number> {
 }
 
 /** POSTs `body` as JSON and returns the status and the parsed answer. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests read the answer's fields as the CRI JSON names them, unchecked
 async function post(url: string, body: unknown): Promise<{ status: number; json: any }> {
   const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   return { status: response.status, json: await response.json() };
@@ -294,6 +295,7 @@ describe('operator endpoint and runtime config', () => {
       containers.push(containerId);
       const event = await waitFor('the created event', async () => {
         const line = stdout.split('\n').find((l) => l.includes(containerId));
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an event line of `mascri events -o json`, read field by field
         return line ? (JSON.parse(line) as Record<string, any>) : undefined;
       });
       assert.equal(event.containerEventType, 'CONTAINER_CREATED_EVENT');

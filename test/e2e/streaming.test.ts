@@ -17,7 +17,7 @@ import { silentLogger } from '../../src/common/logger.js';
 import { CriClient } from '../../src/cri/client.js';
 import { createDockerAdapter } from '../../src/docker/adapter.js';
 import { MascriServer as InProcessServer } from '../../src/server/server.js';
-import { SpdyConnection } from '../../src/server/streaming/spdy/connection.js';
+import { SpdyConnection } from '../../src/streaming/spdy/connection.js';
 import { TOKEN_TTL_MS } from '../../src/server/streaming/tokens.js';
 import { BIN, BUSYBOX, HTTPD, MascriServer, PAUSE, TestPods, removeContainers, sandboxConfig, shellContainer, uniqueSuffix, waitFor } from '../helpers.js';
 

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
-import { SpdyConnection } from '../../server/streaming/spdy/connection.js';
+import { SpdyConnection } from '../../streaming/spdy/connection.js';
 
 export type Transport = 'spdy' | 'websocket';
 

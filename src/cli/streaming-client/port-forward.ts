@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { decodeChannelMessage, encodeChannelMessage } from '../../server/streaming/channels.js';
-import type { SpdyConnection, SpdyStream } from '../../server/streaming/spdy/connection.js';
+import { decodeChannelMessage, encodeChannelMessage } from '../../streaming/channels.js';
+import type { SpdyConnection, SpdyStream } from '../../streaming/spdy/connection.js';
 import { dialSpdy, dialWebSocket, type Transport } from './dial.js';
 
 const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';

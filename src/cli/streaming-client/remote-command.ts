@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
-import { Channel, decodeChannelMessage, encodeChannelMessage, encodeCloseSignal, type TerminalSize } from '../../server/streaming/channels.js';
-import type { SpdyStream } from '../../server/streaming/spdy/connection.js';
-import { decodeStatus } from '../../server/streaming/status.js';
+import { Channel, decodeChannelMessage, encodeChannelMessage, encodeCloseSignal, type TerminalSize } from '../../streaming/channels.js';
+import type { SpdyStream } from '../../streaming/spdy/connection.js';
+import { decodeStatus } from '../../streaming/status.js';
 import { dialSpdy, dialWebSocket, type Transport } from './dial.js';
 
 /** Remote-command protocols the client offers over SPDY, preferred first (client-go's list). */

@@ -1,4 +1,4 @@
-import type { TerminalSize } from '../../server/streaming/channels.js';
+import type { TerminalSize } from '../../streaming/channels.js';
 
 /** Puts the local terminal in raw mode (when stdin is one); answers the function that restores it. */
 export function enterRawMode(): () => void {

@@ -3,7 +3,7 @@ import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile, type FileHan
 import { dirname, join } from 'node:path';
 import { failedPrecondition } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { convertDockerLogLines } from './cri-log-format.js';
+import { convertDockerLogLines } from '../../cri/log-format.js';
 
 /** How often every followed log is checked even without a file event (fs.watch misses some filesystems). */
 export const POLL_INTERVAL_MS = 500;

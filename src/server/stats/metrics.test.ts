@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeHost } from '../host.js';
+import { describeHost } from '../../docker/host-grants.js';
 import type { CgroupSample } from './cgroup.js';
 import { cpuUsage, memoryUsage, sumSamples, swapUsage } from './convert.js';
 import { containerMetrics, metricDescriptors, METRIC_LABEL_KEYS, NETWORK_LABEL_KEYS } from './metrics.js';

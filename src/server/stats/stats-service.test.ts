@@ -6,7 +6,7 @@ import type { DockerAdapter } from '../../docker/adapter.js';
 import { containerLabels, sandboxLabels } from '../../docker/labels.js';
 import type { DockerContainerInspect } from '../../docker/types.js';
 import type { ServerContext } from '../context.js';
-import { describeHost } from '../host.js';
+import { describeHost } from '../../docker/host-grants.js';
 import { HostSampler } from './sampler.js';
 import { StatsService } from './stats-service.js';
 import { WritableLayerUsage } from './writable-layer.js';

@@ -1,6 +1,6 @@
 import type { LinuxContainerResources__Output } from '../../cri/generated/runtime/v1/LinuxContainerResources.js';
 import { resourceArgs } from '../../docker/container-args.js';
-import type { HostCapabilities } from '../host.js';
+import type { HostCapabilities } from '../../docker/host-grants.js';
 
 /** Flags `docker update` accepts among those resourceArgs makes (it has no --oom-score-adj). */
 const UPDATABLE = new Set(['--cpu-period', '--cpu-quota', '--cpu-shares', '--memory', '--memory-swap', '--cpuset-cpus', '--cpuset-mems']);

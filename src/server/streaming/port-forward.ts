@@ -3,9 +3,9 @@ import { Duplex, PassThrough } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { childEnv } from '../../docker/children.js';
 import type { ServerContext } from '../context.js';
-import { decodeChannelMessage, encodeBase64ChannelMessage, encodeChannelMessage, encodePortPrefix, isBase64Protocol } from './channels.js';
+import { decodeChannelMessage, encodeBase64ChannelMessage, encodeChannelMessage, encodePortPrefix, isBase64Protocol } from '../../streaming/channels.js';
 import { PORT_RELAY_PATH } from './port-relay.js';
-import type { SpdyConnection, SpdyStream } from './spdy/connection.js';
+import type { SpdyConnection, SpdyStream } from '../../streaming/spdy/connection.js';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 /** How long the second stream of a pair may keep us waiting. */

@@ -3,7 +3,7 @@ import { PassThrough, Writable, type Readable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { execArgs } from '../../docker/containers.js';
 import type { ServerContext } from '../context.js';
-import { killMarkedProcesses } from '../exec.js';
+import { killMarkedProcesses } from '../../docker/children.js';
 import {
   Channel,
   decodeChannelMessage,
@@ -13,10 +13,10 @@ import {
   JsonObjectSplitter,
   parseTerminalSize,
   type TerminalSize,
-} from './channels.js';
+} from '../../streaming/channels.js';
 import { startDockerProcess } from './process.js';
-import type { SpdyConnection, SpdyStream } from './spdy/connection.js';
-import { encodeStatus, exitCodeStatus, internalErrorStatus, successStatus, type KubeStatus } from './status.js';
+import type { SpdyConnection, SpdyStream } from '../../streaming/spdy/connection.js';
+import { encodeStatus, exitCodeStatus, internalErrorStatus, successStatus, type KubeStatus } from '../../streaming/status.js';
 
 /** Remote-command sub-protocols over SPDY, preferred first. */
 export const REMOTE_COMMAND_SPDY_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'] as const;

@@ -13,10 +13,10 @@ import type { ServerContext } from '../context.js';
 import { checkProcessCommand } from '../../docker/arg-limits.js';
 import { describeCommand, doing } from '../errors.js';
 import { findContainer, findSandbox } from '../lookup.js';
-import { PORT_FORWARD_WS_PROTOCOLS, REMOTE_COMMAND_WS_PROTOCOLS, SPDY_TUNNEL_PREFIX } from './channels.js';
+import { PORT_FORWARD_WS_PROTOCOLS, REMOTE_COMMAND_WS_PROTOCOLS, SPDY_TUNNEL_PREFIX } from '../../streaming/channels.js';
 import { PORT_FORWARD_PROTOCOL, serveSpdyPortForward, serveWebSocketPortForward, type PortForwardTarget } from './port-forward.js';
 import { REMOTE_COMMAND_SPDY_PROTOCOLS, runRemoteCommand, spdyRemoteCommandIO, wsRemoteCommandIO, type RemoteCommandTarget } from './remote-command.js';
-import { SpdyConnection } from './spdy/connection.js';
+import { SpdyConnection } from '../../streaming/spdy/connection.js';
 import { TOKEN_TTL_MS, TokenCache } from './tokens.js';
 
 export const DEFAULT_STREAMING_ADDRESS = '127.0.0.1:0';

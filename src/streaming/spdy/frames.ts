@@ -105,22 +105,8 @@ export function encodeSynReply(streamId: number, headerBlock: Buffer, fin = fals
   return encodeControlFrame(FrameType.SYN_REPLY, fin ? FLAG_FIN : 0, Buffer.concat([uint32(streamId & MAX_STREAM_ID), headerBlock]));
 }
 
-export function encodeHeaders(streamId: number, headerBlock: Buffer, fin = false): Buffer {
-  return encodeControlFrame(FrameType.HEADERS, fin ? FLAG_FIN : 0, Buffer.concat([uint32(streamId & MAX_STREAM_ID), headerBlock]));
-}
-
 export function encodeRstStream(streamId: number, status: number): Buffer {
   return encodeControlFrame(FrameType.RST_STREAM, 0, Buffer.concat([uint32(streamId & MAX_STREAM_ID), uint32(status)]));
-}
-
-export function encodeSettings(entries: SettingsEntry[], clear = false): Buffer {
-  const payload = Buffer.alloc(4 + entries.length * 8);
-  payload.writeUInt32BE(entries.length, 0);
-  entries.forEach((entry, i) => {
-    payload.writeUInt32BE((((entry.flags & 0xff) << 24) >>> 0) | (entry.id & 0xffffff), 4 + i * 8);
-    payload.writeUInt32BE(entry.value >>> 0, 8 + i * 8);
-  });
-  return encodeControlFrame(FrameType.SETTINGS, clear ? 1 : 0, payload);
 }
 
 export function encodePing(id: number): Buffer {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { convertDockerLogLines, formatCriLogLines, parseDockerLogLine } from './cri-log-format.js';
+import { convertDockerLogLines, formatCriLogLines, parseDockerLogLine } from './log-format.js';
 
 const TIME = '2026-11-23T10:00:00.123456789Z';
 
