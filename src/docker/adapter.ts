@@ -1,19 +1,97 @@
 import type { Logger } from '../common/logger.js';
-import { DockerCli } from './cli.js';
+import { DockerCli, type DockerCallObserver, type DockerProgressObserver } from './cli.js';
 import { DockerContainers } from './containers.js';
-import { DockerImages } from './images.js';
+import type { HostConfigExtras } from './create-relay.js';
+import { DockerEventStream, type EventStreamHandlers } from './events.js';
+import { DockerImages, type RegistryAuth } from './images.js';
 import { DockerSystem } from './system.js';
+import type { DockerContainerInspect, DockerImageInspect, DockerInfo, DockerVersion } from './types.js';
+
+// The interfaces below are what the server may ask of Docker. The classes that implement them
+// (DockerContainers, DockerImages, ...) do so structurally, checked in createDockerAdapter: they
+// need not import this file, so the docker layer has no import circle.
+
+/** The docker CLI itself: its binary (for the processes streaming starts) and its observer hooks. */
+export interface DockerCliApi {
+  readonly binary: string;
+  /** Tells `observer` about every finished docker call (metrics). */
+  onCall(observer: DockerCallObserver): void;
+  /** Tells `observer` when a call's CLI has started or passed a create on (test crash points). */
+  onProgress(observer: DockerProgressObserver): void;
+  /** Reports a docker call made outside the CLI layer (exec, attach) to the observers. */
+  notify(args: readonly string[], durationMs: number, ok: boolean): void;
+  /** Why a create through the create relay would be refused on this engine; undefined when it works. */
+  createRelayUnsupported(): Promise<string | undefined>;
+}
+
+/** Docker container operations used for sandboxes and containers. */
+export interface DockerContainersApi {
+  /** Creates and starts a container (`docker run -d`); answers its ID. */
+  run(args: readonly string[], labels?: Record<string, string>, timeoutMs?: number): Promise<string>;
+  /** Creates (does not start) a container; answers its ID. */
+  create(args: readonly string[], labels?: Record<string, string>, extras?: HostConfigExtras, timeoutMs?: number): Promise<string>;
+  start(id: string): Promise<void>;
+  /** Stops containers (SIGTERM, SIGKILL after `graceSeconds`); absent ones are ignored. */
+  stop(ids: readonly string[], graceSeconds: number): Promise<void>;
+  /** Force-removes containers; absent ones are ignored. */
+  remove(ids: readonly string[]): Promise<void>;
+  /** Inspects by ID, ID prefix or name; missing ones are left out. */
+  inspect(refs: readonly string[]): Promise<DockerContainerInspect[]>;
+  inspectOne(ref: string): Promise<DockerContainerInspect | undefined>;
+  /** IDs of the instance's mascri containers carrying every label (`key` or `key=value`). */
+  listIds(instance: string, labels?: readonly string[]): Promise<string[]>;
+  list(instance: string, labels?: readonly string[]): Promise<DockerContainerInspect[]>;
+  /** `docker update ...args -- id`: changes resource limits live. */
+  update(id: string, args: readonly string[]): Promise<void>;
+}
+
+/** Docker image operations: pull, inspect, list, remove. */
+export interface DockerImagesApi {
+  /** undefined when Docker has no such image. */
+  inspect(ref: string): Promise<DockerImageInspect | undefined>;
+  list(): Promise<DockerImageInspect[]>;
+  pull(ref: string, auth?: RegistryAuth, signal?: AbortSignal): Promise<void>;
+  /** False when there was no such image. */
+  remove(ref: string): Promise<boolean>;
+}
+
+/** Daemon-level queries. */
+export interface DockerSystemApi {
+  info(): Promise<DockerInfo>;
+  /** Whether the kernel logged an OOM kill in the container's memory cgroup. */
+  oomKilledByKernel(id: string): boolean;
+  version(): Promise<DockerVersion>;
+}
+
+/** One stream of Docker events: runs from start() until stop() or until Docker ends it (onEnd). */
+export interface DockerEventSource {
+  start(handlers: EventStreamHandlers): void;
+  stop(): void;
+}
+
+/** Where event streams come from. */
+export interface DockerEventsApi {
+  /** A new, not yet started stream of the events of containers carrying `label` (`key` or `key=value`). */
+  follow(label: string): DockerEventSource;
+}
 
 /** Everything the server asks of Docker, in one object handed to the server. */
 export interface DockerAdapter {
-  readonly cli: DockerCli;
-  readonly images: DockerImages;
-  readonly system: DockerSystem;
-  readonly containers: DockerContainers;
+  readonly cli: DockerCliApi;
+  readonly images: DockerImagesApi;
+  readonly system: DockerSystemApi;
+  readonly containers: DockerContainersApi;
+  readonly events: DockerEventsApi;
 }
 
 /** The real adapter: every call goes through the docker CLI at `binary`. */
 export function createDockerAdapter(binary = 'docker', log?: Logger): DockerAdapter {
   const cli = new DockerCli(binary, log);
-  return { cli, images: new DockerImages(cli), system: new DockerSystem(cli), containers: new DockerContainers(cli) };
+  return {
+    cli,
+    images: new DockerImages(cli),
+    system: new DockerSystem(cli),
+    containers: new DockerContainers(cli),
+    events: { follow: (label) => new DockerEventStream(cli, label) },
+  };
 }

@@ -233,7 +233,7 @@ export interface DockerProcessOptions {
  * Runs a docker command whose exit code belongs to a process in a container (`docker exec`):
  * a non-zero exit is an answer, not an error. Only a docker-level failure throws.
  */
-export async function runDockerProcess(cli: DockerCli, args: readonly string[], options: DockerProcessOptions = {}): Promise<DockerProcessResult> {
+export async function runDockerProcess(cli: Pick<DockerCli, 'binary' | 'notify'>, args: readonly string[], options: DockerProcessOptions = {}): Promise<DockerProcessResult> {
   const started = performance.now();
   const result = await execa(cli.binary, args as string[], {
     timeout: options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : undefined,

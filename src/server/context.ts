@@ -23,8 +23,8 @@ export interface ServerContext {
   docker: DockerAdapter;
   log: Logger;
   options: ServerOptions;
-  /** What the host lets Docker grant (capabilities, oom_score_adj, cgroups, LSMs). */
-  host: HostProbe;
+  /** What the host lets Docker grant (capabilities, oom_score_adj, cgroups, LSMs): a HostProbe, or a fixed answer in unit tests. */
+  host: Pick<HostProbe, 'get'>;
   /** Copies container output into CRI log files. */
   logs: ContainerLogs;
   /** mascri's sandboxes and containers, kept current from Docker's events. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../common/logger.js';
-import type { DockerCli } from '../docker/cli.js';
+import type { DockerCliApi } from '../docker/adapter.js';
 
 /**
  * Test-only: `MASCRI_TEST_KILL_AFTER=<step>` makes the server kill itself with SIGKILL the first
@@ -40,7 +40,7 @@ export class CrashPoints {
   }
 
   /** From MASCRI_TEST_KILL_AFTER; an unknown step is an error (a test that names a step must reach it). */
-  static fromEnvironment(env: NodeJS.ProcessEnv, cli: DockerCli, log: Logger): CrashPoints {
+  static fromEnvironment(env: NodeJS.ProcessEnv, cli: Pick<DockerCliApi, 'onProgress'>, log: Logger): CrashPoints {
     const target = env[KILL_AFTER_VAR];
     if (!target) return CrashPoints.none();
     if (!ALL_CRASH_STEPS.includes(target)) throw new Error(`${KILL_AFTER_VAR}="${target}" is not a step; the steps are: ${ALL_CRASH_STEPS.join(', ')}`);

@@ -37,7 +37,7 @@ class FakeCall extends EventEmitter {
 describe('listAsStream', () => {
   test('passes the request to the List handler and writes its items in batches under the stream key', async () => {
     let seen: unknown;
-    const stream = listAsStream(async (request) => {
+    const stream = listAsStream(async (request: unknown) => {
       seen = request;
       return { containers: Array.from({ length: 150 }, (_, i) => ({ id: String(i) })) };
     }, 'containers', 'containers');

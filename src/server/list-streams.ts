@@ -1,5 +1,5 @@
-import type * as grpc from '@grpc/grpc-js';
 import type { UnaryHandler } from './context.js';
+import type { StreamHandler } from './cri-methods.js';
 import { toServiceError } from './errors.js';
 
 /** Items per message of a Stream* list RPC. */
@@ -19,21 +19,20 @@ export function chunk<T>(items: readonly T[], size = STREAM_CHUNK_SIZE): T[][] {
  * messages of at most STREAM_CHUNK_SIZE items under `streamKey`, then the end of the stream.
  * Always at least one message, so a client can tell "nothing" from "not answered".
  */
-export function listAsStream(
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each List* handler has its own types
-  list: UnaryHandler<any, any>,
-  listKey: string,
-  streamKey: string,
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each stream has its own types
-): (call: grpc.ServerWritableStream<any, any>) => void {
+export function listAsStream<Req, ListRes, ListKey extends keyof ListRes & string, StreamKey extends string>(
+  list: UnaryHandler<Req, ListRes>,
+  listKey: ListKey,
+  streamKey: StreamKey,
+): StreamHandler<Req, { [K in StreamKey]?: ListRes[ListKey] }> {
   return (call) => {
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
     list(call.request, abort.signal).then(
-      (response: Record<string, unknown>) => {
+      (response) => {
         if (call.cancelled) return;
         const items = (response[listKey] ?? []) as unknown[];
-        for (const batch of chunk(items)) call.write({ [streamKey]: batch });
+        // Each batch is a part of the list the response holds under listKey: ListRes[ListKey] again.
+        for (const batch of chunk(items)) call.write({ [streamKey]: batch } as { [K in StreamKey]?: ListRes[ListKey] });
         call.end();
       },
       (error: unknown) => {

@@ -1,5 +1,5 @@
 import type { Logger } from '../common/logger.js';
-import type { DockerContainers } from '../docker/containers.js';
+import type { DockerContainersApi } from '../docker/adapter.js';
 
 /** Waits between attempts to remove a half-made container: soon at first, then every 10 s. */
 const RETRY_DELAYS_MS = [500, 1000, 2000, 5000, 10_000];
@@ -16,7 +16,7 @@ export class PendingRemovals {
   private closed = false;
 
   constructor(
-    private readonly containers: Pick<DockerContainers, 'remove' | 'inspectOne'>,
+    private readonly containers: Pick<DockerContainersApi, 'remove' | 'inspectOne'>,
     private readonly log: Logger,
   ) {}
 

@@ -11,6 +11,7 @@ import type { VersionResponse } from '../cri/generated/runtime/v1/VersionRespons
 import type { RuntimeCondition } from '../cri/generated/runtime/v1/RuntimeCondition.js';
 import type { ServerContext } from './context.js';
 import { hostSummary } from './host.js';
+import { UNIMPLEMENTED_RPCS } from './cri-methods.js';
 
 /** The CRI API version string that runtimes report in VersionResponse.version. */
 export const KUBELET_API_VERSION = '0.1.0';
@@ -31,7 +32,7 @@ export function checkpointUnsupportedReason(facts: { daemonAnswers: boolean; exp
   else if (!facts.experimental) missing.push('the Docker daemon runs without experimental features, which `docker checkpoint create` needs ("experimental": true in daemon.json)');
   if (!facts.criu) missing.push('CRIU, which Docker checkpoints with, is not installed (no criu in PATH)');
   if (missing.length === 0) missing.push('mascri does not turn a Docker checkpoint into the checkpoint archive the kubelet asks for');
-  return `CheckpointContainer is not supported by mascri on this host: ${missing.join('; and ')}`;
+  return `${UNIMPLEMENTED_RPCS.RuntimeService.CheckpointContainer}: ${missing.join('; and ')}`;
 }
 
 /** Version, Status, RuntimeConfig, UpdateRuntimeConfig, CheckpointContainer: what the runtime is and can do now. */

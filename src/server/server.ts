@@ -6,7 +6,9 @@ import type { Logger } from '../common/logger.js';
 import { grpcTarget, socketPath } from '../cri/client.js';
 import { loadCri } from '../cri/proto.js';
 import type { DockerAdapter } from '../docker/adapter.js';
-import type { ServerContext, ServerOptions, UnaryHandler } from './context.js';
+import type { ServerContext, ServerOptions } from './context.js';
+import { createCriHandlers, streamHandlerOf, unaryHandlerOf, type SomeCriHandlers } from './cri-handlers.js';
+import { notImplementedMessage, type CriServiceName } from './cri-methods.js';
 import { toServiceError } from './errors.js';
 import { CrashPoints } from './crash-points.js';
 import { HostProbe } from './host-probe.js';
@@ -22,7 +24,6 @@ import { containerState } from '../docker/convert.js';
 import { markChildrenOf, removeStaleTempDirs, settleOrphans } from '../docker/children.js';
 import { checkInstanceName } from '../docker/naming.js';
 import { RuntimeInfoService } from './runtime-info.js';
-import { listAsStream } from './list-streams.js';
 import type { HttpAddress } from './operator/address.js';
 import { HealthCheck } from './operator/health.js';
 import { OperatorServer } from './operator/http-server.js';
@@ -31,7 +32,6 @@ import { InstanceClaim } from './instance-lock.js';
 import { prepareSocketPath } from './socket.js';
 import { StatsService } from './stats/stats-service.js';
 import { DEFAULT_STREAMING_ADDRESS, StreamingService } from './streaming/service.js';
-import { addStreamingHandlers } from './streaming/rpc-handlers.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/mascri';
 
@@ -52,19 +52,6 @@ export interface StartOptions extends Omit<ServerOptions, 'instance'> {
   streamingClock?: () => number;
   /** Where the operator endpoint (/healthz, /metrics, CRI as JSON) listens; off when absent. */
   http?: HttpAddress;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler has its own request/response types
-type AnyUnary = UnaryHandler<any, any>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each stream has its own types
-type StreamHandler = (call: grpc.ServerWritableStream<any, any>) => void;
-
-/** Every CRI handler, built once and served over gRPC and over the operator endpoint's JSON API. */
-export interface CriHandlers {
-  runtime: Record<string, AnyUnary>;
-  image: Record<string, AnyUnary>;
-  runtimeStreams: Record<string, StreamHandler>;
-  imageStreams: Record<string, StreamHandler>;
 }
 
 /** How long a new server waits for the docker calls a killed server of its instance left running. */
@@ -151,66 +138,14 @@ export class MascriServer {
       const events = new EventService(ctx);
       const stats = new StatsService(ctx);
       streaming = await StreamingService.start({ address: options.streamingAddress ?? DEFAULT_STREAMING_ADDRESS, ctx, idleTimeoutMs: options.streamIdleTimeoutMs, now: options.streamingClock });
-      const runtimeStreams: Record<string, StreamHandler> = {
-        GetContainerEvents: (call) => events.getContainerEvents(call),
-      };
-
-      const runtimeHandlers: Record<string, AnyUnary> = {
-        Version: () => runtimeInfo.version(),
-        Status: (request) => runtimeInfo.status(request),
-        RunPodSandbox: (request) => sandboxes.runPodSandbox(request),
-        StopPodSandbox: (request) => sandboxes.stopPodSandbox(request),
-        RemovePodSandbox: (request) => sandboxes.removePodSandbox(request),
-        PodSandboxStatus: (request) => sandboxes.podSandboxStatus(request),
-        ListPodSandbox: (request) => sandboxes.listPodSandbox(request),
-        CreateContainer: (request) => containers.createContainer(request),
-        StartContainer: (request) => containers.startContainer(request),
-        StopContainer: (request) => containers.stopContainer(request),
-        RemoveContainer: (request) => containers.removeContainer(request),
-        ContainerStatus: (request) => containers.containerStatus(request),
-        ListContainers: (request) => containers.listContainers(request),
-        RuntimeConfig: () => runtimeInfo.runtimeConfig(),
-        UpdateRuntimeConfig: (request) => runtimeInfo.updateRuntimeConfig(request),
-        CheckpointContainer: (request) => runtimeInfo.checkpointContainer(request),
-        ReopenContainerLog: (request) => containers.reopenContainerLog(request),
-        ExecSync: (request, signal) => exec.execSync(request, signal),
-        ContainerStats: (request) => stats.containerStats(request),
-        ListContainerStats: (request) => stats.listContainerStats(request),
-        PodSandboxStats: (request) => stats.podSandboxStats(request),
-        ListPodSandboxStats: (request) => stats.listPodSandboxStats(request),
-        ListMetricDescriptors: () => stats.listMetricDescriptors(),
-        ListPodSandboxMetrics: () => stats.listPodSandboxMetrics(),
-        UpdateContainerResources: (request) => stats.updateContainerResources(request),
-        UpdatePodSandboxResources: (request) => stats.updatePodSandboxResources(request),
-      };
-      addStreamingHandlers(runtimeHandlers, streaming);
-      const imageHandlers: Record<string, AnyUnary> = {
-        PullImage: (request, signal) => images.pullImage(request, signal),
-        ListImages: (request) => images.listImages(request),
-        ImageStatus: (request) => images.imageStatus(request),
-        RemoveImage: (request) => images.removeImage(request),
-        ImageFsInfo: () => images.imageFsInfo(),
-      };
-
-      // The Stream* list RPCs answer what their List* handler answers, in batches.
-      Object.assign(runtimeStreams, {
-        StreamPodSandboxes: listAsStream(runtimeHandlers.ListPodSandbox!, 'items', 'podSandboxes'),
-        StreamContainers: listAsStream(runtimeHandlers.ListContainers!, 'containers', 'containers'),
-        StreamContainerStats: listAsStream(runtimeHandlers.ListContainerStats!, 'stats', 'containerStats'),
-        StreamPodSandboxStats: listAsStream(runtimeHandlers.ListPodSandboxStats!, 'stats', 'podSandboxStats'),
-        StreamPodSandboxMetrics: listAsStream(runtimeHandlers.ListPodSandboxMetrics!, 'podMetrics', 'podSandboxMetrics'),
-      });
-      const imageStreams: Record<string, StreamHandler> = {
-        StreamImages: listAsStream(imageHandlers.ListImages!, 'images', 'images'),
-      };
-      const handlers: CriHandlers = { runtime: runtimeHandlers, image: imageHandlers, runtimeStreams, imageStreams };
+      const handlers = createCriHandlers({ runtimeInfo, images, sandboxes, containers, exec, events, stats, streaming });
       const observe: RpcObserver = (method, code, ms) => metrics.observeRpc(method, code, ms);
 
       const cri = loadCri();
       server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
       const runtimeService = withMemoizedEncoding(cri.runtime.v1.RuntimeService.service, ['ListContainers', 'ListPodSandbox']);
-      server.addService(runtimeService, implement('RuntimeService', runtimeService, handlers.runtime, options.log, handlers.runtimeStreams, observe));
-      server.addService(cri.runtime.v1.ImageService.service, implement('ImageService', cri.runtime.v1.ImageService.service, handlers.image, options.log, handlers.imageStreams, observe));
+      server.addService(runtimeService, implement('RuntimeService', runtimeService, handlers, options.log, observe));
+      server.addService(cri.runtime.v1.ImageService.service, implement('ImageService', cri.runtime.v1.ImageService.service, handlers, options.log, observe));
       if (options.http) {
         const health = new HealthCheck(() => options.docker.system.version());
         operator = await OperatorServer.start({ address: options.http, handlers, metrics, health, log: options.log });
@@ -270,51 +205,51 @@ export class MascriServer {
 }
 
 /**
- * Builds a grpc-js implementation of `service`: each handler is wrapped with logging, error
- * mapping and `observe` (metrics); every method without a handler answers UNIMPLEMENTED, naming itself.
+ * Builds a grpc-js implementation of `service` from its handlers in `handlers`: each is wrapped with
+ * logging, error mapping and `observe` (metrics); a method without a handler (only a table of some
+ * handlers has one) answers UNIMPLEMENTED, naming itself.
  */
 export function implement(
-  serviceName: string,
+  serviceName: CriServiceName,
   service: grpc.ServiceDefinition,
-  handlers: Record<string, AnyUnary>,
+  handlers: SomeCriHandlers,
   log: Logger,
-  streams: Record<string, StreamHandler> = {},
   observe: RpcObserver = () => undefined,
 ): grpc.UntypedServiceImplementation {
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [method, definition] of Object.entries(service)) {
     const fullName = `${serviceName}/${method}`;
-    const handler = handlers[method];
-    const stream = streams[method];
-    if (stream) {
-      impl[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
-        const started = performance.now();
-        let ended = false;
-        // A stream ends once: by end() (OK), by an error status, or by the client cancelling.
-        const end = (code: number) => {
-          if (ended) return;
-          ended = true;
-          observe(fullName, code, performance.now() - started);
-        };
-        log.debug('stream opened', { method: fullName });
-        call.on('cancelled', () => {
-          log.debug('stream closed', { method: fullName });
-          end(GrpcCode.CANCELLED);
-        });
-        call.on('finish', () => end(GrpcCode.OK));
-        call.on('error', (error: Partial<grpc.StatusObject>) => end(error.code ?? GrpcCode.INTERNAL));
-        stream(call);
-      };
-      continue;
-    }
     if (definition.responseStream || definition.requestStream) {
+      const stream = streamHandlerOf(handlers, serviceName, method);
+      if (stream) {
+        impl[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+          const started = performance.now();
+          let ended = false;
+          // A stream ends once: by end() (OK), by an error status, or by the client cancelling.
+          const end = (code: number) => {
+            if (ended) return;
+            ended = true;
+            observe(fullName, code, performance.now() - started);
+          };
+          log.debug('stream opened', { method: fullName });
+          call.on('cancelled', () => {
+            log.debug('stream closed', { method: fullName });
+            end(GrpcCode.CANCELLED);
+          });
+          call.on('finish', () => end(GrpcCode.OK));
+          call.on('error', (error: Partial<grpc.StatusObject>) => end(error.code ?? GrpcCode.INTERNAL));
+          stream(call);
+        };
+        continue;
+      }
       impl[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
         log.debug('rpc', { method: fullName, ms: 0, code: 'Unimplemented' });
         observe(fullName, GrpcCode.UNIMPLEMENTED, 0);
-        call.emit('error', { code: GrpcCode.UNIMPLEMENTED, details: notImplemented(serviceName, method) });
+        call.emit('error', { code: GrpcCode.UNIMPLEMENTED, details: notImplementedMessage(serviceName, method) });
       };
       continue;
     }
+    const handler = unaryHandlerOf(handlers, serviceName, method);
     impl[method] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const started = performance.now();
       const finish = (code: number, details?: string) => {
@@ -326,7 +261,7 @@ export function implement(
         else log.debug('rpc', fields);
       };
       if (!handler) {
-        const details = notImplemented(serviceName, method);
+        const details = notImplementedMessage(serviceName, method);
         finish(GrpcCode.UNIMPLEMENTED, details);
         callback({ code: GrpcCode.UNIMPLEMENTED, details });
         return;
@@ -371,8 +306,4 @@ export function withMemoizedEncoding(service: grpc.ServiceDefinition, methods: s
     };
   }
   return copy as grpc.ServiceDefinition;
-}
-
-function notImplemented(serviceName: string, method: string): string {
-  return `${serviceName}.${method} is not implemented by mascri yet`;
 }

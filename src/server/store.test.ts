@@ -58,6 +58,11 @@ class FakeEvents {
   }
 }
 
+/** `adapter` whose event streams are all `events`. */
+function withEvents(adapter: DockerAdapter, events: FakeEvents): DockerAdapter {
+  return { ...adapter, events: { follow: () => events } };
+}
+
 /**
  * Fake time for the store's timers (the 50 ms event coalescing) and clock (Date.now): `pass(ms)`
  * moves both on, runs the timers due, and lets the promises they started settle (the fakes answer
@@ -77,7 +82,7 @@ describe('ContainerStore: events and writes interleaved', () => {
       const pass = fakeTime(t);
       const docker = new FakeDocker();
       const events = new FakeEvents();
-      const store = new ContainerStore(docker.adapter(), new Logger('error'), { events });
+      const store = new ContainerStore(withEvents(docker.adapter(), events), new Logger('error'));
       await store.start();
       assert.equal(store.peek(ID)?.State.Status, 'running');
 
@@ -112,7 +117,7 @@ describe('ContainerStore: events and writes interleaved', () => {
     let inspects = 0;
     const adapter = docker.adapter();
     const counting = { ...adapter.containers, inspect: async (ids: readonly string[]) => (inspects++, adapter.containers.inspect(ids)) };
-    const store = new ContainerStore({ ...adapter, containers: counting } as unknown as DockerAdapter, new Logger('error'), { events });
+    const store = new ContainerStore(withEvents({ ...adapter, containers: counting } as unknown as DockerAdapter, events), new Logger('error'));
     await store.start();
     docker.state = 'exited';
     events.emit('die', Date.now() - 1000);
@@ -152,7 +157,7 @@ describe('ContainerStore: one instance among several on an engine', () => {
   for (const [instance, mine, others] of [['a', 'a', ['b', 'c', 'd']], ['', 'c', ['a', 'b', 'd']]] as const) {
     test(`instance ${JSON.stringify(instance)} holds, finds and refreshes only its own containers`, async () => {
       const looks: string[] = [];
-      const store = new ContainerStore(adapter(looks), new Logger('error'), { events: new FakeEvents(), instance });
+      const store = new ContainerStore(withEvents(adapter(looks), new FakeEvents()), new Logger('error'), { instance });
       await store.start();
       assert.deepEqual(store.all().map((c) => c.Id), [mine.repeat(64)]);
       for (const other of others) {
@@ -171,7 +176,7 @@ describe('ContainerStore: one instance among several on an engine', () => {
     const pass = fakeTime(t);
     const looks: string[] = [];
     const events = new FakeEvents();
-    const store = new ContainerStore(adapter(looks), new Logger('error'), { events, instance: '' });
+    const store = new ContainerStore(withEvents(adapter(looks), events), new Logger('error'), { instance: '' });
     await store.start();
     const changes: string[] = [];
     store.onChange((change) => changes.push(change.id));

@@ -1,7 +1,7 @@
 import type { Logger } from '../common/logger.js';
-import type { DockerAdapter } from '../docker/adapter.js';
+import type { DockerAdapter, DockerEventSource } from '../docker/adapter.js';
 import { DockerError } from '../docker/errors.js';
-import { DockerEventStream, type DockerEvent } from '../docker/events.js';
+import type { DockerEvent } from '../docker/events.js';
 import { LABEL_INSTANCE, instanceLabelFilter, ownedBy } from '../docker/labels.js';
 import type { DockerContainerInspect } from '../docker/types.js';
 import { StoreCore } from './store-core.js';
@@ -13,16 +13,11 @@ export interface StoreChange {
   after: DockerContainerInspect | undefined;
 }
 
-/** A source of Docker events (DockerEventStream, or a stand-in in unit tests). */
-export type EventSource = Pick<DockerEventStream, 'start' | 'stop'>;
-
 const RESTART_DELAYS_MS = [200, 500, 1000, 2000, 5000];
 /** How long events are gathered before one inspect looks at every container they name. */
 const EVENT_COALESCE_MS = 50;
 
 export interface StoreOptions {
-  /** Where events come from: `docker events` for this instance's containers (unit tests hand in their own). */
-  events?: EventSource;
   /** The serving instance (`mascri serve --instance`); '' (the default) for containers without an instance label. */
   instance?: string;
 }
@@ -38,7 +33,7 @@ export interface StoreOptions {
  */
 export class ContainerStore {
   private readonly core = new StoreCore<DockerContainerInspect>();
-  private readonly events: EventSource;
+  private readonly events: DockerEventSource;
   private readonly listeners: Array<(change: StoreChange) => void> = [];
   /** Containers with events waiting for a look, and the newest event time (ms) of each. */
   private pending = new Map<string, number>();
@@ -61,7 +56,8 @@ export class ContainerStore {
     options: StoreOptions = {},
   ) {
     this.instance = options.instance ?? '';
-    this.events = options.events ?? new DockerEventStream(docker.cli, instanceLabelFilter(this.instance));
+    // The adapter's stream of this instance's containers (`docker events` in a real server).
+    this.events = docker.events.follow(instanceLabelFilter(this.instance));
   }
 
   /** Starts following Docker's events and loads every mascri container. Never throws: a daemon that is down is retried. */

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GrpcCode, notFound } from '../../common/errors.js';
 import { loadCri } from '../../cri/proto.js';
-import type { CriHandlers } from '../server.js';
+import type { SomeCriHandlers } from '../cri-handlers.js';
 import { CRI_ROUTES, callCriJson, httpStatusFor } from './cri-json.js';
 
 const signal = new AbortController().signal;
 
-function handlers(runtime: CriHandlers['runtime'] = {}, image: CriHandlers['image'] = {}): CriHandlers {
-  return { runtime, image, runtimeStreams: {}, imageStreams: {} };
+function handlers(runtime: SomeCriHandlers['RuntimeService'] = {}, image: SomeCriHandlers['ImageService'] = {}): SomeCriHandlers {
+  return { RuntimeService: runtime, ImageService: image };
 }
 
 describe('httpStatusFor', () => {

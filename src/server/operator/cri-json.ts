@@ -4,15 +4,11 @@ import { MessageJsonError, parseMessageJson } from '../../cri/message-json.js';
 import { toProtoJson } from '../../cri/proto-json.js';
 import { loadCri } from '../../cri/proto.js';
 import { toServiceError } from '../errors.js';
-import type { CriHandlers } from '../server.js';
+import { unaryHandlerOf, type SomeCriHandlers, type StreamingMethod } from '../cri-handlers.js';
+import type { CriMethod, CriServiceName } from '../cri-methods.js';
 
-export type CriServiceName = 'RuntimeService' | 'ImageService';
-
-/** One CRI method served as JSON over HTTP. */
-export interface CriRoute {
-  service: CriServiceName;
-  method: string;
-}
+/** One unary CRI method served as JSON over HTTP (a misspelt method does not compile). */
+export type CriRoute = { [S in CriServiceName]: { service: S; method: Exclude<CriMethod<S>, StreamingMethod<S>> } }[CriServiceName];
 
 /** POST paths of the CRI JSON API (for trying the runtime with curl), each naming its RPC. */
 export const CRI_ROUTES: Readonly<Record<string, CriRoute>> = {
@@ -73,8 +69,8 @@ export function errorBody(code: number, message: string): { code: string; messag
  * gRPC codec both ways, so the handler sees exactly what a gRPC call would give it, and the answer
  * is the response message as the protobuf JSON mapping prints it.
  */
-export async function callCriJson(handlers: CriHandlers, route: CriRoute, body: unknown, signal: AbortSignal): Promise<CriJsonAnswer> {
-  const handler = (route.service === 'RuntimeService' ? handlers.runtime : handlers.image)[route.method];
+export async function callCriJson(handlers: SomeCriHandlers, route: CriRoute, body: unknown, signal: AbortSignal): Promise<CriJsonAnswer> {
+  const handler = unaryHandlerOf(handlers, route.service, route.method);
   const definition = methodDefinition(route);
   if (!handler || !definition) {
     const message = `${route.service}.${route.method} is not implemented by mascri`;

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { GrpcCode } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { CriHandlers } from '../server.js';
+import type { CriHandlers } from '../cri-handlers.js';
 import type { HttpAddress } from './address.js';
 import { CRI_ROUTES, callCriJson, errorBody } from './cri-json.js';
 import type { HealthCheck } from './health.js';

@@ -29,6 +29,7 @@ import { containerMetrics, metricDescriptors, networkMetrics, type MetricLabels 
 import { HostSampler, nowNanos } from './sampler.js';
 import { updateArgs } from './update-args.js';
 import { WritableLayerUsage, layerMountpoint, type DiskUsage } from './writable-layer.js';
+import { UNIMPLEMENTED_RPCS } from '../cri-methods.js';
 
 /** The part of `docker inspect` that locates a container's writable layer (overlay2). */
 type InspectWithLayer = DockerContainerInspect & { GraphDriver?: { Name?: string; Data?: { UpperDir?: string } | null } | null };
@@ -155,14 +156,11 @@ export class StatsService {
    * pod cgroup it could resize; the kubelet treats this call as best effort and resizes the
    * containers one by one with UpdateContainerResources.
    */
-  async updatePodSandboxResources(request: UpdatePodSandboxResourcesRequest__Output): Promise<Record<string, never>> {
+  async updatePodSandboxResources(request: UpdatePodSandboxResourcesRequest__Output): Promise<never> {
     const id = requireId(request.podSandboxId, 'pod_sandbox_id');
     const sandbox = await doing(`updating the resources of pod sandbox "${id}"`, () => findSandbox(this.ctx.store, id));
     if (!sandbox) throw notFound(`updating the resources of pod sandbox "${id}": no pod sandbox with that ID`);
-    throw unimplemented(
-      'UpdatePodSandboxResources is not supported by mascri: Docker makes no pod-level cgroup it could resize (each container has its own; ' +
-        'a --cgroup-parent belongs to the kubelet, which resizes it itself); resize the containers with UpdateContainerResources',
-    );
+    throw unimplemented(UNIMPLEMENTED_RPCS.RuntimeService.UpdatePodSandboxResources);
   }
 
   /** Running mascri sandboxes and containers, from the store (no docker call). */
