@@ -152,6 +152,16 @@ async function churn(client, n, deadline, counts) {
 }
 
 const http = `127.0.0.1:${20000 + (process.pid % 10000)}`;
+// Interrupted (Ctrl-C, a kill): stop the server and remove the run's pods before going, as the end does.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    server.kill('SIGKILL');
+    const left = docker(['ps', '-aq', '--filter', `label=io.kubernetes.pod.namespace=${RUN}`]);
+    if (left) docker(['rm', '-f', ...left.split('\n')]);
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 const server = startServer(http);
 const client = new CriClient(endpoint, endpoint, 60_000);
 let exitCode = 0;

@@ -56,6 +56,16 @@ export interface ServeOptions {
   socket?: string;
 }
 
+/**
+ * Every `mascri serve` a test started and that still runs. A test file whose process ends (its tests
+ * done, or a failure that skipped a stop) takes them with it: a server left running would hold its
+ * instance (one server per instance on a host) and the next file's server could not start.
+ */
+const liveServers = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const proc of liveServers) proc.kill('SIGKILL');
+});
+
 /** A running `mascri serve` child process. */
 export class MascriServer {
   private output = '';
@@ -90,9 +100,14 @@ export class MascriServer {
       { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const server = new MascriServer(proc, socket, dir);
+    liveServers.add(proc);
+    proc.once('exit', () => liveServers.delete(proc));
     const deadline = Date.now() + 15_000;
     for (;;) {
-      if (proc.exitCode !== null) throw new Error(`mascri serve exited with ${proc.exitCode}: ${server.logs}`);
+      if (proc.exitCode !== null) {
+        if (dir) rmSync(dir, { recursive: true, force: true });
+        throw new Error(`mascri serve exited with ${proc.exitCode}: ${server.logs}`);
+      }
       if (existsSync(socket)) {
         try {
           await server.client.callRuntime('Version', {}, { timeoutMs: 1000 });
