@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { StoreCore } from './store-core.js';
+import { COMPACT_EVERY_TOMBSTONES, StoreCore } from './store-core.js';
 
 /** Each case is an interleaving of looks at Docker (begin ... resolve) and removals. */
 describe('StoreCore orderings', () => {
@@ -68,5 +68,39 @@ describe('StoreCore orderings', () => {
     assert.equal(core.knows('gone'), false);
     assert.equal(core.knows('recent'), true);
     assert.deepEqual(core.ids(), ['live']);
+  });
+});
+
+describe('tombstones of removed containers', () => {
+  test('are dropped once no look that began before them is in flight', () => {
+    const core = new StoreCore<string>();
+    for (let i = 0; i < COMPACT_EVERY_TOMBSTONES; i++) {
+      const made = core.begin();
+      core.resolve(`c${i}`, made, 'running');
+      core.finish(made);
+    }
+    const slow = core.begin(); // a look that started before the removals and is still running
+    for (let i = 0; i < COMPACT_EVERY_TOMBSTONES; i++) {
+      const gone = core.begin();
+      core.resolve(`c${i}`, gone, undefined);
+      core.finish(gone);
+    }
+    assert.equal(core.size, COMPACT_EVERY_TOMBSTONES, 'kept while the slow look may still answer');
+    assert.equal(core.resolve('c0', slow, 'running'), false, 'and that look cannot bring a container back');
+    core.finish(slow);
+    assert.equal(core.size, 0, 'dropped once it is over');
+    assert.deepEqual(core.ids(), []);
+  });
+
+  test('a few are kept until there are enough to be worth a pass', () => {
+    const core = new StoreCore<string>();
+    const made = core.begin();
+    core.resolve('c', made, 'running');
+    core.finish(made);
+    const gone = core.begin();
+    core.resolve('c', gone, undefined);
+    core.finish(gone);
+    assert.equal(core.size, 1);
+    assert.equal(core.knows('c'), true);
   });
 });

@@ -15,13 +15,42 @@ export interface Entry<T> {
   value: T | undefined;
 }
 
+/** Tombstones made since the last compaction that start one (each removed container leaves one). */
+export const COMPACT_EVERY_TOMBSTONES = 64;
+
 export class StoreCore<T> {
   private next = 1;
   private readonly entries = new Map<string, Entry<T>>();
+  /** Looks begun and not finished: a tombstone newer than the oldest of them may still be needed. */
+  private readonly inFlight = new Set<number>();
+  private tombstonesSinceCompaction = 0;
 
-  /** A sequence number for a look at Docker that starts now. */
+  /** A sequence number for a look at Docker that starts now; finish(seq) when it is over. */
   begin(): number {
-    return this.next++;
+    const seq = this.next++;
+    this.inFlight.add(seq);
+    return seq;
+  }
+
+  /**
+   * The look that began at `seq` is over (answered or failed). Tombstones that no look in flight
+   * can contradict any more are dropped now and then, so a long-running server does not keep one
+   * per container it ever removed.
+   */
+  finish(seq: number): void {
+    this.inFlight.delete(seq);
+    if (this.tombstonesSinceCompaction >= COMPACT_EVERY_TOMBSTONES) this.compact(this.oldestInFlight());
+  }
+
+  /** Entries kept, tombstones included (for tests and metrics). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private oldestInFlight(): number {
+    let oldest = this.next;
+    for (const seq of this.inFlight) if (seq < oldest) oldest = seq;
+    return oldest;
   }
 
   /** Applies the answer of a look that started at `seq`: a value, or undefined for "gone". Returns true when kept. */
@@ -29,6 +58,7 @@ export class StoreCore<T> {
     const current = this.entries.get(id);
     if (current && current.seq > seq) return false;
     this.entries.set(id, { seq, value });
+    if (value === undefined && current?.value !== undefined) this.tombstonesSinceCompaction++;
     return true;
   }
 
@@ -58,6 +88,13 @@ export class StoreCore<T> {
 
   /** Drops tombstones older than `seq` (they can no longer be contradicted by a look in flight). */
   compact(beforeSeq: number): void {
-    for (const [id, entry] of this.entries) if (entry.value === undefined && entry.seq < beforeSeq) this.entries.delete(id);
+    let kept = 0;
+    for (const [id, entry] of this.entries) {
+      if (entry.value !== undefined) continue;
+      if (entry.seq < beforeSeq) this.entries.delete(id);
+      else kept++;
+    }
+    // Those still needed count towards the next pass.
+    this.tombstonesSinceCompaction = kept;
   }
 }

@@ -115,46 +115,61 @@ export class ContainerStore {
   async lookup(ref: string): Promise<DockerContainerInspect | undefined> {
     const inMemory = this.peek(ref);
     if (inMemory) return inMemory;
-    const seq = this.core.begin();
-    let inspect: DockerContainerInspect | undefined;
-    try {
-      inspect = await this.docker.containers.inspectOne(ref);
-    } catch (error) {
-      if (error instanceof DockerError && (error.kind === 'invalid-argument' || /multiple IDs found/i.test(error.message))) return undefined;
-      throw error;
-    }
-    // An ID, prefix or name of another instance's container (or of no mascri container) is not found.
-    if (!inspect || !this.owns(inspect)) return undefined;
-    this.apply(inspect.Id, seq, inspect);
-    return this.core.get(inspect.Id) ?? inspect;
+    return this.looking(async (seq) => {
+      let inspect: DockerContainerInspect | undefined;
+      try {
+        inspect = await this.docker.containers.inspectOne(ref);
+      } catch (error) {
+        if (error instanceof DockerError && (error.kind === 'invalid-argument' || /multiple IDs found/i.test(error.message))) return undefined;
+        throw error;
+      }
+      // An ID, prefix or name of another instance's container (or of no mascri container) is not found.
+      if (!inspect || !this.owns(inspect)) return undefined;
+      this.apply(inspect.Id, seq, inspect);
+      return this.core.get(inspect.Id) ?? inspect;
+    });
   }
 
   /** Looks at Docker now and keeps the answer: every write calls this so its own change is visible at once. */
   async refresh(id: string): Promise<DockerContainerInspect | undefined> {
-    const seq = this.core.begin();
-    this.refreshedAt.set(id, Date.now());
-    const inspect = await this.docker.containers.inspectOne(id);
-    this.apply(id, seq, inspect);
-    return this.core.get(id);
+    return this.looking(async (seq) => {
+      this.refreshedAt.set(id, Date.now());
+      const inspect = await this.docker.containers.inspectOne(id);
+      this.apply(id, seq, inspect);
+      return this.core.get(id);
+    });
   }
 
   /** Records that a container is gone (after a successful remove). */
   removed(id: string): void {
-    this.apply(id, this.core.begin(), undefined);
+    const seq = this.core.begin();
+    this.apply(id, seq, undefined);
+    this.core.finish(seq);
+  }
+
+  /** Runs one look at Docker under a sequence number taken as it starts (see StoreCore), finished however it ends. */
+  private async looking<T>(look: (seq: number) => Promise<T>): Promise<T> {
+    const seq = this.core.begin();
+    try {
+      return await look(seq);
+    } finally {
+      this.core.finish(seq);
+    }
   }
 
   /** Reloads everything from Docker (at start and after the event stream broke). */
   async resync(): Promise<void> {
-    const seq = this.core.begin();
-    const listed = await this.docker.containers.list(this.instance);
-    const seen = new Set<string>();
-    for (const inspect of listed) {
-      seen.add(inspect.Id);
-      this.apply(inspect.Id, seq, inspect);
-    }
-    for (const id of this.core.ids()) if (!seen.has(id)) this.apply(id, seq, undefined);
-    this.core.compact(seq);
-    this.synced = true;
+    await this.looking(async (seq) => {
+      const listed = await this.docker.containers.list(this.instance);
+      const seen = new Set<string>();
+      for (const inspect of listed) {
+        seen.add(inspect.Id);
+        this.apply(inspect.Id, seq, inspect);
+      }
+      for (const id of this.core.ids()) if (!seen.has(id)) this.apply(id, seq, undefined);
+      this.core.compact(seq);
+      this.synced = true;
+    });
   }
 
   /** True when the container is one of this instance's. */
@@ -237,14 +252,11 @@ export class ContainerStore {
     if (batch.length > 0) {
       // The look's number is taken as it starts, not when its first event came: a write's refresh that
       // started in between may have seen the container before a later event (a die), and must not win.
-      const seq = this.core.begin();
-      try {
+      await this.looking(async (seq) => {
         const found = await this.docker.containers.inspect(batch);
         const byId = new Map(found.map((inspect) => [inspect.Id, inspect]));
         for (const id of batch) this.apply(id, seq, byId.get(id));
-      } catch (error) {
-        this.log.debug('inspect after events failed; the next resync will catch up', { error: String(error) });
-      }
+      }).catch((error: unknown) => this.log.debug('inspect after events failed; the next resync will catch up', { error: String(error) }));
     }
     // Each container with the newest event time (ms) this look covered: tests wait for it.
     if (this.log.enabled('debug')) this.log.debug('docker events handled', { containers: Object.fromEntries(handled), looked: batch.length });
