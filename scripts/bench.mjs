@@ -70,7 +70,8 @@ let server;
 const client = () => new CriClient(endpoint, endpoint, 120_000);
 
 async function startServer() {
-  server = spawn(process.execPath, [join(ROOT, 'bin', 'mascri'), 'serve', '--listen', endpoint, '--pod-infra-image', PAUSE, '--state-dir', join(dir, 'state'), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // As a user runs it: bin/mascri's own node flags apply.
+  server = spawn(join(ROOT, 'bin', 'mascri'), ['serve', '--listen', endpoint, '--pod-infra-image', PAUSE, '--state-dir', join(dir, 'state'), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const c = client();
   for (let i = 0; i < 200; i++) {
     if (existsSync(socket)) {

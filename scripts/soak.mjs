@@ -69,9 +69,10 @@ async function waitUntil(what, check, timeoutMs) {
 }
 
 function startServer(http) {
-  // The server writes a heap snapshot into its working directory on SIGUSR2.
-  const nodeFlags = HEAP_SNAPSHOTS ? ['--heapsnapshot-signal=SIGUSR2'] : [];
-  const server = spawn(process.execPath, [...nodeFlags, join(ROOT, 'bin/mascri'), 'serve', '--listen', endpoint, '--pod-infra-image', PAUSE, '--state-dir', join(dir, 'state'), '--http', http], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir });
+  // Run as a user runs it (bin/mascri's own node flags apply). With SOAK_HEAP_SNAPSHOTS, the server
+  // writes a heap snapshot into its working directory on SIGUSR2.
+  const env = HEAP_SNAPSHOTS ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2`.trim() } : process.env;
+  const server = spawn(join(ROOT, 'bin/mascri'), ['serve', '--listen', endpoint, '--pod-infra-image', PAUSE, '--state-dir', join(dir, 'state'), '--http', http], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, env });
   let log = '';
   server.stderr.on('data', (chunk) => (log = (log + chunk).slice(-4000)));
   server.logTail = () => log;
