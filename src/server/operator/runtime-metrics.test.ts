@@ -99,4 +99,13 @@ describe('RuntimeMetrics', () => {
     assert.equal(metrics.contentType, 'text/plain; version=0.0.4; charset=utf-8');
     assert.match(await metrics.render(), /^mascri_process_memory_bytes\{kind="heap_used"\} [1-9]\d*$/m);
   });
+
+  test("prom-client's process metrics under their usual names, in every server of the process", async () => {
+    for (const metrics of [new RuntimeMetrics(() => []), new RuntimeMetrics(() => [])]) {
+      const text = await metrics.render();
+      assert.match(text, /^# TYPE process_cpu_seconds_total counter$/m);
+      assert.match(text, /^process_resident_memory_bytes [1-9]\d*$/m);
+      assert.match(text, /^# TYPE nodejs_eventloop_lag_seconds gauge$/m);
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { grpcCodeName } from '../../common/errors.js';
 import { containerState } from '../../docker/convert.js';
 import { LABEL_TYPE } from '../../docker/labels.js';
@@ -34,9 +34,25 @@ export function countByState(all: readonly DockerContainerInspect[]): { pods: Re
 /** Latency buckets in seconds: from a store read (sub-millisecond) to an image pull (a minute). */
 export const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/** What the operator endpoint's /metrics shows: RPCs, docker calls, HTTP calls, pods and containers. */
+let processRegistry: Registry | undefined;
+
+/**
+ * prom-client's process metrics (process_cpu_seconds_total, process_resident_memory_bytes,
+ * process_open_fds, nodejs_eventloop_lag_seconds, nodejs_gc_duration_seconds, ...), under the names
+ * every Prometheus client library gives them, as containerd and cri-dockerd show Go's. Made once per
+ * process: they describe the process, not a server, and their event-loop and GC monitors cannot be stopped.
+ */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/** What the operator endpoint's /metrics shows: RPCs, docker calls, HTTP calls, pods and containers, the process. */
 export class RuntimeMetrics {
-  /** This server's metrics: a registry of its own, not prom-client's global one. */
+  /** This server's metrics (a registry of its own, not prom-client's global one) and the process's. */
   private readonly registry: Registry;
   private readonly rpcs: Counter<'method' | 'code'>;
   private readonly rpcSeconds: Histogram<'method'>;
@@ -46,8 +62,8 @@ export class RuntimeMetrics {
   private readonly httpRequests: Counter<'route' | 'status'>;
 
   constructor(containers: () => readonly DockerContainerInspect[]) {
-    this.registry = new Registry();
-    const registers = [this.registry];
+    const own = new Registry();
+    const registers = [own];
     this.rpcs = new Counter({
       name: 'mascri_grpc_requests_total',
       help: 'CRI gRPC calls answered, by method and gRPC status code.',
@@ -112,6 +128,7 @@ export class RuntimeMetrics {
         this.set({ kind: 'heap_total' }, memory.heapTotal);
       },
     });
+    this.registry = Registry.merge([own, processMetrics()]);
   }
 
   /** Records one finished RPC; `method` is "RuntimeService/Version". */
