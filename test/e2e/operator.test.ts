@@ -104,6 +104,7 @@ describe('operator endpoint and runtime config', () => {
     assert.match(text, /^mascri_pods\{state="SANDBOX_READY"\} \d+$/m);
     assert.match(text, /^mascri_containers\{state="CONTAINER_RUNNING"\} \d+$/m);
     assert.match(text, /^mascri_process_memory_bytes\{kind="heap_used"\} [1-9]\d*$/m);
+    assert.match(text, /^mascri_build_info\{version="\d+\.\d+\.\d+[^"]*",instance_name="[^"]*",docker_cli="[^"]+"\} 1$/m);
     assert.match(text, /^process_cpu_seconds_total [\d.e+-]+$/m);
   });
 

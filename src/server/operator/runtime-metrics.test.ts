@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GrpcCode } from '../../common/errors.js';
+import { mascriVersion } from '../../common/version.js';
 import type { DockerContainerInspect } from '../../docker/types.js';
 import { RuntimeMetrics, countByState, dockerCommand } from './runtime-metrics.js';
 
@@ -41,10 +42,12 @@ describe('countByState', () => {
   });
 });
 
+const BUILD = { instance: 'node-a', dockerCli: 'docker' };
+
 describe('RuntimeMetrics', () => {
   test('RPCs by method and code, latency per method, errors by code, docker calls, pods and containers', async () => {
     const store = [container('sandbox', 'running'), container('container', 'running')];
-    const metrics = new RuntimeMetrics(() => store);
+    const metrics = new RuntimeMetrics(() => store, BUILD);
     metrics.observeRpc('RuntimeService/Version', GrpcCode.OK, 2);
     metrics.observeRpc('RuntimeService/Version', GrpcCode.OK, 4);
     metrics.observeRpc('RuntimeService/PodSandboxStatus', GrpcCode.NOT_FOUND, 1);
@@ -71,7 +74,7 @@ describe('RuntimeMetrics', () => {
   });
 
   test('a histogram: HELP, TYPE, the cumulative buckets from half a millisecond to a minute, +Inf, sum and count', async () => {
-    const metrics = new RuntimeMetrics(() => []);
+    const metrics = new RuntimeMetrics(() => [], BUILD);
     metrics.observeDocker(['pull', 'busybox'], 2, true);
     metrics.observeDocker(['pull', 'busybox'], 1000, true); // on a bound: counted in it (le is "less or equal")
     metrics.observeDocker(['pull', 'busybox'], 90_000, true);
@@ -89,19 +92,26 @@ describe('RuntimeMetrics', () => {
   });
 
   test('label values are escaped: backslash, double quote, newline', async () => {
-    const metrics = new RuntimeMetrics(() => []);
+    const metrics = new RuntimeMetrics(() => [], BUILD);
     metrics.observeDocker(['say "hi"\\\n'], 1, true);
     assert.match(await metrics.render(), /^mascri_docker_calls_total\{command="say \\"hi\\"\\\\\\n",ok="true"\} 1$/m);
   });
 
+  test('mascri_build_info: the version, the instance and the docker CLI, label values escaped', async () => {
+    const metrics = new RuntimeMetrics(() => [], { instance: '', dockerCli: '/opt/my "docker"\\bin\ndocker' });
+    const text = await metrics.render();
+    assert.match(text, /^# TYPE mascri_build_info gauge$/m);
+    assert.ok(text.includes(`\nmascri_build_info{version="${mascriVersion()}",instance_name="",docker_cli="/opt/my \\"docker\\"\\\\bin\\ndocker"} 1\n`), text);
+  });
+
   test('the Content-Type is the text format, version 0.0.4; mascri_process_memory_bytes as scripts/soak.mjs reads it', async () => {
-    const metrics = new RuntimeMetrics(() => []);
+    const metrics = new RuntimeMetrics(() => [], BUILD);
     assert.equal(metrics.contentType, 'text/plain; version=0.0.4; charset=utf-8');
     assert.match(await metrics.render(), /^mascri_process_memory_bytes\{kind="heap_used"\} [1-9]\d*$/m);
   });
 
   test("prom-client's process metrics under their usual names, in every server of the process", async () => {
-    for (const metrics of [new RuntimeMetrics(() => []), new RuntimeMetrics(() => [])]) {
+    for (const metrics of [new RuntimeMetrics(() => [], BUILD), new RuntimeMetrics(() => [], BUILD)]) {
       const text = await metrics.render();
       assert.match(text, /^# TYPE process_cpu_seconds_total counter$/m);
       assert.match(text, /^process_resident_memory_bytes [1-9]\d*$/m);

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { grpcCodeName } from '../../common/errors.js';
+import { mascriVersion } from '../../common/version.js';
 import { containerState } from '../../docker/convert.js';
 import { LABEL_TYPE } from '../../docker/labels.js';
 import type { DockerContainerInspect } from '../../docker/types.js';
@@ -34,6 +35,14 @@ export function countByState(all: readonly DockerContainerInspect[]): { pods: Re
 /** Latency buckets in seconds: from a store read (sub-millisecond) to an image pull (a minute). */
 export const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/** What the server is, shown as the labels of mascri_build_info. */
+export interface BuildInfo {
+  /** The --instance served; '' for the default instance. */
+  instance: string;
+  /** The docker CLI mascri runs (--docker). */
+  dockerCli: string;
+}
+
 let processRegistry: Registry | undefined;
 
 /**
@@ -61,7 +70,7 @@ export class RuntimeMetrics {
   private readonly dockerSeconds: Histogram<'command'>;
   private readonly httpRequests: Counter<'route' | 'status'>;
 
-  constructor(containers: () => readonly DockerContainerInspect[]) {
+  constructor(containers: () => readonly DockerContainerInspect[], build: BuildInfo) {
     const own = new Registry();
     const registers = [own];
     this.rpcs = new Counter({
@@ -128,6 +137,13 @@ export class RuntimeMetrics {
         this.set({ kind: 'heap_total' }, memory.heapTotal);
       },
     });
+    // Not `instance`: Prometheus gives every series that label from the scrape target.
+    new Gauge({
+      name: 'mascri_build_info',
+      help: "mascri's version, the --instance it serves ('' for the default one) and the docker CLI it runs; always 1.",
+      labelNames: ['version', 'instance_name', 'docker_cli'],
+      registers,
+    }).set({ version: mascriVersion(), instance_name: build.instance, docker_cli: build.dockerCli }, 1);
     this.registry = Registry.merge([own, processMetrics()]);
   }
 
