@@ -301,6 +301,7 @@ describe('MascriServer over a unix socket with a fake Docker', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /^mascri_grpc_requests_total\{method="RuntimeService\/Version",code="OK"\} [1-9]\d*$/m);
     assert.match(metrics, /^mascri_grpc_request_duration_seconds_count\{method="RuntimeService\/Version"\} [1-9]/m);
+    assert.match(metrics, new RegExp(`^mascri_build_info\\{version="[^"]+",instance_name="${UNIT_INSTANCE}",docker_cli="[^"]+"\\} 1$`, 'm'));
 
     const images = await fetch(`${base}/v1/image/list`, { method: 'POST', body: '{}' });
     assert.equal(images.status, 200);

@@ -112,7 +112,7 @@ export class MascriServer {
     let operator: OperatorServer | undefined;
     let server: grpc.Server | undefined;
     let bound = false;
-    const metrics = new RuntimeMetrics(() => ctx.store.all());
+    const metrics = new RuntimeMetrics(() => ctx.store.all(), { instance, dockerCli: options.docker.cli.binary });
     options.docker.cli.onCall((args, ms, ok) => metrics.observeDocker(args, ms, ok));
     try {
       await settleDeadServer(instance, options.log);

@@ -97,12 +97,15 @@ describe('operator endpoint and runtime config', () => {
     assert.ok(sampleValue(text, 'mascri_grpc_requests_total{method="RuntimeService/PodSandboxStatus",code="NotFound"}') >= 1);
     assert.ok(sampleValue(text, 'mascri_grpc_errors_total{code="NotFound"}') >= 1);
     assert.ok(sampleValue(text, 'mascri_grpc_request_duration_seconds_count{method="RuntimeService/Version"}') >= 3);
-    assert.match(text, /^mascri_grpc_request_duration_seconds_bucket\{method="ImageService\/ImageStatus",le="\+Inf"\} [1-9]/m);
+    assert.match(text, /^mascri_grpc_request_duration_seconds_bucket\{le="\+Inf",method="ImageService\/ImageStatus"\} [1-9]/m);
     // The pull in before() and the store's start ran docker.
     assert.ok(sampleValue(text, 'mascri_docker_calls_total{command="pull",ok="true"}') >= 1, text);
     assert.ok(sampleValue(text, 'mascri_docker_call_duration_seconds_count{command="pull"}') >= 1);
     assert.match(text, /^mascri_pods\{state="SANDBOX_READY"\} \d+$/m);
     assert.match(text, /^mascri_containers\{state="CONTAINER_RUNNING"\} \d+$/m);
+    assert.match(text, /^mascri_process_memory_bytes\{kind="heap_used"\} [1-9]\d*$/m);
+    assert.match(text, /^mascri_build_info\{version="\d+\.\d+\.\d+[^"]*",instance_name="[^"]*",docker_cli="[^"]+"\} 1$/m);
+    assert.match(text, /^process_cpu_seconds_total [\d.e+-]+$/m);
   });
 
   test('the pods gauge follows a pod started through gRPC', async () => {

@@ -6,7 +6,6 @@ import type { CriHandlers } from '../cri-handlers.js';
 import type { HttpAddress } from './address.js';
 import { CRI_ROUTES, callCriJson, errorBody } from './cri-json.js';
 import type { HealthCheck } from './health.js';
-import { METRICS_CONTENT_TYPE } from './metrics.js';
 import type { RuntimeMetrics } from './runtime-metrics.js';
 
 /** Request bodies above this are refused (the gRPC server's receive limit). */
@@ -77,7 +76,7 @@ async function route(options: OperatorServerOptions, req: IncomingMessage, res: 
         const health = await options.health.check();
         status = sendText(res, health.ok ? 200 : 503, health.ok ? 'ok\n' : `docker daemon not reachable: ${health.reason}\n`, 'text/plain; charset=utf-8');
       } else {
-        status = sendText(res, 200, options.metrics.render(), METRICS_CONTENT_TYPE);
+        status = sendText(res, 200, await options.metrics.render(), options.metrics.contentType);
       }
     } else if (criRoute) {
       if (method !== 'POST') {

@@ -1,8 +1,9 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { grpcCodeName } from '../../common/errors.js';
+import { mascriVersion } from '../../common/version.js';
 import { containerState } from '../../docker/convert.js';
 import { LABEL_TYPE } from '../../docker/labels.js';
 import type { DockerContainerInspect } from '../../docker/types.js';
-import { MetricsRegistry, type Counter, type Histogram, type Labels } from './metrics.js';
 
 /** Docker commands that take a subcommand: `docker image ls` is counted as "image ls". */
 const MANAGEMENT_COMMANDS = new Set(['builder', 'checkpoint', 'container', 'context', 'image', 'network', 'plugin', 'system', 'volume']);
@@ -31,38 +32,119 @@ export function countByState(all: readonly DockerContainerInspect[]): { pods: Re
   return { pods, containers };
 }
 
-/** What the operator endpoint's /metrics shows: RPCs, docker calls, HTTP calls, pods and containers. */
-export class RuntimeMetrics {
-  readonly registry = new MetricsRegistry();
-  private readonly rpcs: Counter;
-  private readonly rpcSeconds: Histogram;
-  private readonly rpcErrors: Counter;
-  private readonly dockerCalls: Counter;
-  private readonly dockerSeconds: Histogram;
-  private readonly httpRequests: Counter;
+/** Latency buckets in seconds: from a store read (sub-millisecond) to an image pull (a minute). */
+export const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-  constructor(containers: () => readonly DockerContainerInspect[]) {
-    const r = this.registry;
-    this.rpcs = r.counter('mascri_grpc_requests_total', 'CRI gRPC calls answered, by method and gRPC status code.');
-    this.rpcSeconds = r.histogram('mascri_grpc_request_duration_seconds', 'Time to answer a CRI gRPC call (a server stream: until it ended), by method.');
-    this.rpcErrors = r.counter('mascri_grpc_errors_total', 'CRI gRPC calls that did not answer OK, by gRPC status code.');
-    this.dockerCalls = r.counter('mascri_docker_calls_total', 'docker CLI calls, by subcommand and whether they succeeded.');
-    this.dockerSeconds = r.histogram('mascri_docker_call_duration_seconds', 'Time a docker CLI call took, by subcommand.');
-    this.httpRequests = r.counter('mascri_http_requests_total', 'Requests to the operator HTTP endpoint, by route and HTTP status.');
-    r.gauge('mascri_pods', 'mascri pod sandboxes known now, by CRI state.', () =>
-      Object.entries(countByState(containers()).pods).map(([state, value]) => ({ labels: { state }, value })),
-    );
-    r.gauge('mascri_containers', 'mascri containers known now, by CRI state.', () =>
-      Object.entries(countByState(containers()).containers).map(([state, value]) => ({ labels: { state }, value })),
-    );
-    r.gauge('mascri_process_memory_bytes', "The server process's memory: resident set and V8 heap (used and total).", () => {
-      const memory = process.memoryUsage();
-      return [
-        { labels: { kind: 'rss' }, value: memory.rss },
-        { labels: { kind: 'heap_used' }, value: memory.heapUsed },
-        { labels: { kind: 'heap_total' }, value: memory.heapTotal },
-      ];
+/** What the server is, shown as the labels of mascri_build_info. */
+export interface BuildInfo {
+  /** The --instance served; '' for the default instance. */
+  instance: string;
+  /** The docker CLI mascri runs (--docker). */
+  dockerCli: string;
+}
+
+let processRegistry: Registry | undefined;
+
+/**
+ * prom-client's process metrics (process_cpu_seconds_total, process_resident_memory_bytes,
+ * process_open_fds, nodejs_eventloop_lag_seconds, nodejs_gc_duration_seconds, ...), under the names
+ * every Prometheus client library gives them, as containerd and cri-dockerd show Go's. Made once per
+ * process: they describe the process, not a server, and their event-loop and GC monitors cannot be stopped.
+ */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/** What the operator endpoint's /metrics shows: RPCs, docker calls, HTTP calls, pods and containers, the process. */
+export class RuntimeMetrics {
+  /** This server's metrics (a registry of its own, not prom-client's global one) and the process's. */
+  private readonly registry: Registry;
+  private readonly rpcs: Counter<'method' | 'code'>;
+  private readonly rpcSeconds: Histogram<'method'>;
+  private readonly rpcErrors: Counter<'code'>;
+  private readonly dockerCalls: Counter<'command' | 'ok'>;
+  private readonly dockerSeconds: Histogram<'command'>;
+  private readonly httpRequests: Counter<'route' | 'status'>;
+
+  constructor(containers: () => readonly DockerContainerInspect[], build: BuildInfo) {
+    const own = new Registry();
+    const registers = [own];
+    this.rpcs = new Counter({
+      name: 'mascri_grpc_requests_total',
+      help: 'CRI gRPC calls answered, by method and gRPC status code.',
+      labelNames: ['method', 'code'],
+      registers,
     });
+    this.rpcSeconds = new Histogram({
+      name: 'mascri_grpc_request_duration_seconds',
+      help: 'Time to answer a CRI gRPC call (a server stream: until it ended), by method.',
+      labelNames: ['method'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.rpcErrors = new Counter({ name: 'mascri_grpc_errors_total', help: 'CRI gRPC calls that did not answer OK, by gRPC status code.', labelNames: ['code'], registers });
+    this.dockerCalls = new Counter({
+      name: 'mascri_docker_calls_total',
+      help: 'docker CLI calls, by subcommand and whether they succeeded.',
+      labelNames: ['command', 'ok'],
+      registers,
+    });
+    this.dockerSeconds = new Histogram({
+      name: 'mascri_docker_call_duration_seconds',
+      help: 'Time a docker CLI call took, by subcommand.',
+      labelNames: ['command'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: 'mascri_http_requests_total',
+      help: 'Requests to the operator HTTP endpoint, by route and HTTP status.',
+      labelNames: ['route', 'status'],
+      registers,
+    });
+    // Gauges read at scrape time.
+    new Gauge({
+      name: 'mascri_pods',
+      help: 'mascri pod sandboxes known now, by CRI state.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        for (const [state, value] of Object.entries(countByState(containers()).pods)) this.set({ state }, value);
+      },
+    });
+    new Gauge({
+      name: 'mascri_containers',
+      help: 'mascri containers known now, by CRI state.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        for (const [state, value] of Object.entries(countByState(containers()).containers)) this.set({ state }, value);
+      },
+    });
+    new Gauge({
+      name: 'mascri_process_memory_bytes',
+      help: "The server process's memory: resident set and V8 heap (used and total).",
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const memory = process.memoryUsage();
+        this.set({ kind: 'rss' }, memory.rss);
+        this.set({ kind: 'heap_used' }, memory.heapUsed);
+        this.set({ kind: 'heap_total' }, memory.heapTotal);
+      },
+    });
+    // Not `instance`: Prometheus gives every series that label from the scrape target.
+    new Gauge({
+      name: 'mascri_build_info',
+      help: "mascri's version, the --instance it serves ('' for the default one) and the docker CLI it runs; always 1.",
+      labelNames: ['version', 'instance_name', 'docker_cli'],
+      registers,
+    }).set({ version: mascriVersion(), instance_name: build.instance, docker_cli: build.dockerCli }, 1);
+    this.registry = Registry.merge([own, processMetrics()]);
   }
 
   /** Records one finished RPC; `method` is "RuntimeService/Version". */
@@ -84,12 +166,13 @@ export class RuntimeMetrics {
     this.httpRequests.inc({ route, status: String(status) });
   }
 
-  /** The number of RPCs counted for a method and code (tests). */
-  rpcCount(labels: Labels): number {
-    return this.rpcs.get(labels);
+  /** The Content-Type of what render() gives: the Prometheus text format, version 0.0.4. */
+  get contentType(): string {
+    return this.registry.contentType;
   }
 
-  render(): string {
-    return this.registry.render();
+  /** Every metric in the Prometheus text format, the gauges collected now. */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }
