@@ -4,6 +4,7 @@ import { DockerContainers } from './containers.js';
 import type { HostConfigExtras } from './create-relay.js';
 import { DockerEventStream, type EventStreamHandlers } from './events.js';
 import { DockerImages, type RegistryAuth } from './images.js';
+import { DockerSessions, type DockerSessionsApi } from './sessions.js';
 import { DockerSystem } from './system.js';
 import type { DockerContainerInspect, DockerImageInspect, DockerInfo, DockerVersion } from './types.js';
 
@@ -11,15 +12,13 @@ import type { DockerContainerInspect, DockerImageInspect, DockerInfo, DockerVers
 // (DockerContainers, DockerImages, ...) do so structurally, checked in createDockerAdapter: they
 // need not import this file, so the docker layer has no import circle.
 
-/** The docker CLI itself: its binary (for the processes streaming starts) and its observer hooks. */
+/** The docker CLI itself: its binary and its observer hooks. */
 export interface DockerCliApi {
   readonly binary: string;
   /** Tells `observer` about every finished docker call (metrics). */
   onCall(observer: DockerCallObserver): void;
   /** Tells `observer` when a call's CLI has started or passed a create on (test crash points). */
   onProgress(observer: DockerProgressObserver): void;
-  /** Reports a docker call made outside the CLI layer (exec, attach) to the observers. */
-  notify(args: readonly string[], durationMs: number, ok: boolean): void;
   /** Why a create through the create relay would be refused on this engine; undefined when it works. */
   createRelayUnsupported(): Promise<string | undefined>;
 }
@@ -75,13 +74,18 @@ export interface DockerEventsApi {
   follow(label: string): DockerEventSource;
 }
 
-/** Everything the server asks of Docker, in one object handed to the server. */
+/**
+ * Everything the server asks of Docker in one object handed to the
+ * server.
+ */
 export interface DockerAdapter {
   readonly cli: DockerCliApi;
   readonly images: DockerImagesApi;
   readonly system: DockerSystemApi;
   readonly containers: DockerContainersApi;
   readonly events: DockerEventsApi;
+  /** Exec and attach sessions, and ExecSync. */
+  readonly sessions: DockerSessionsApi;
 }
 
 /** The real adapter: every call goes through the docker CLI at `binary`. */
@@ -93,5 +97,6 @@ export function createDockerAdapter(binary = 'docker', log?: Logger): DockerAdap
     system: new DockerSystem(cli),
     containers: new DockerContainers(cli),
     events: { follow: (label) => new DockerEventStream(cli, label) },
+    sessions: new DockerSessions(cli),
   };
 }
