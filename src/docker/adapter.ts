@@ -4,6 +4,7 @@ import { DockerContainers } from './containers.js';
 import type { HostConfigExtras } from './create-relay.js';
 import { DockerEventStream, type EventStreamHandlers } from './events.js';
 import { DockerImages, type RegistryAuth } from './images.js';
+import { PodNetwork, type DockerNetworkApi } from './network.js';
 import { DockerSessions, type DockerSessionsApi } from './sessions.js';
 import { DockerSystem } from './system.js';
 import type { DockerContainerInspect, DockerImageInspect, DockerInfo, DockerVersion } from './types.js';
@@ -86,6 +87,8 @@ export interface DockerAdapter {
   readonly events: DockerEventsApi;
   /** Exec and attach sessions, and ExecSync. */
   readonly sessions: DockerSessionsApi;
+  /** Connections into pods' network namespaces (port forwarding). */
+  readonly network: DockerNetworkApi;
 }
 
 /** The real adapter: every call goes through the docker CLI at `binary`. */
@@ -98,5 +101,6 @@ export function createDockerAdapter(binary = 'docker', log?: Logger): DockerAdap
     containers: new DockerContainers(cli),
     events: { follow: (label) => new DockerEventStream(cli, label) },
     sessions: new DockerSessions(cli),
+    network: new PodNetwork(),
   };
 }

@@ -13,6 +13,7 @@ import { PassThrough } from 'node:stream';
 import type { DockerAdapter, DockerCliApi, DockerContainersApi, DockerEventsApi, DockerEventSource, DockerImagesApi, DockerSystemApi } from './adapter.js';
 import type { DockerCallObserver, DockerProgressObserver } from './cli.js';
 import type { HostConfigExtras } from './create-relay.js';
+import type { DockerNetworkApi } from './network.js';
 import type { DockerSession, DockerSessionsApi } from './sessions.js';
 import { DockerError } from './errors.js';
 import type { DockerEvent, EventStreamHandlers } from './events.js';
@@ -30,7 +31,8 @@ export type FakeMethod =
   | `containers.${keyof DockerContainersApi}`
   | `images.${keyof DockerImagesApi}`
   | `system.${keyof DockerSystemApi}`
-  | `sessions.${keyof DockerSessionsApi}`;
+  | `sessions.${keyof DockerSessionsApi}`
+  | `network.${keyof DockerNetworkApi}`;
 
 /** Flags of `docker run` / `docker create` that take no value (every other flag takes the next argument). */
 const BOOLEAN_FLAGS = new Set(['--read-only', '--privileged', '--interactive', '-i', '--tty', '-t', '--init', '--rm', '--detach', '-d']);
@@ -145,6 +147,15 @@ export class FakeDocker implements DockerAdapter {
       if (!this.find(id)) throw new DockerError('not-found', `Error response from daemon: No such container: ${id}`, ['exec', '--', id]);
       return { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0, timedOut: false, outputTooLarge: false, killedInContainer: 0 };
     }),
+  };
+
+  readonly network: DockerNetworkApi = {
+    connectInPod: (pid, port) => {
+      this.calls.push({ method: 'network.connectInPod', args: [pid, port] });
+      const ended = Promise.reject(new Error('the fake Docker has no pod network'));
+      ended.catch(() => undefined);
+      return { input: new PassThrough(), output: new PassThrough(), ended, close: () => undefined };
+    },
   };
 
   /** Adds an image (tagged `ref`) to the engine; answers it. */
