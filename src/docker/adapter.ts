@@ -1,8 +1,10 @@
 import type { Logger } from '../common/logger.js';
+import { markChildrenOf, removeStaleTempDirs, settleOrphans, type OrphanOutcome } from './children.js';
 import { DockerCli, type DockerCallObserver, type DockerProgressObserver } from './cli.js';
 import { DockerContainers } from './containers.js';
 import type { HostConfigExtras } from './create-relay.js';
 import { DockerEventStream, type EventStreamHandlers } from './events.js';
+import { LocalHost, type DockerHostApi } from './host.js';
 import { DockerImages, type RegistryAuth } from './images.js';
 import { PodNetwork, type DockerNetworkApi } from './network.js';
 import { DockerSessions, type DockerSessionsApi } from './sessions.js';
@@ -75,9 +77,20 @@ export interface DockerEventsApi {
   follow(label: string): DockerEventSource;
 }
 
+/** The processes mascri starts, as a server of one instance: marked, and those of a killed server found again. */
+export interface DockerChildrenApi {
+  /** Marks every process started from now on as a child of `instance` ('' the default instance). */
+  markAs(instance: string): void;
+  /** Lets the docker write calls a killed server of `instance` left running finish (up to `waitMs`) and kills its other children. */
+  settleOrphans(instance: string, waitMs: number): Promise<OrphanOutcome>;
+  /** Removes the temporary directories of mascri processes that no longer run; answers how many. */
+  removeStaleTempDirs(): Promise<number>;
+}
+
 /**
- * Everything the server asks of Docker in one object handed to the
- * server.
+ * Everything the server asks of Docker and of the engine's host, in one object handed to the
+ * server: src/docker is the only place that starts a process (docker, nsenter, the pty helper) or
+ * reads the host's files.
  */
 export interface DockerAdapter {
   readonly cli: DockerCliApi;
@@ -89,6 +102,9 @@ export interface DockerAdapter {
   readonly sessions: DockerSessionsApi;
   /** Connections into pods' network namespaces (port forwarding). */
   readonly network: DockerNetworkApi;
+  /** What the server reads of the host: /proc, cgroups, /dev, writable layers. */
+  readonly host: DockerHostApi;
+  readonly children: DockerChildrenApi;
 }
 
 /** The real adapter: every call goes through the docker CLI at `binary`. */
@@ -102,5 +118,7 @@ export function createDockerAdapter(binary = 'docker', log?: Logger): DockerAdap
     events: { follow: (label) => new DockerEventStream(cli, label) },
     sessions: new DockerSessions(cli),
     network: new PodNetwork(),
+    host: new LocalHost(),
+    children: { markAs: markChildrenOf, settleOrphans, removeStaleTempDirs: () => removeStaleTempDirs() },
   };
 }

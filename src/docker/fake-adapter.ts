@@ -6,13 +6,15 @@
  * failures as the DockerError kinds cli.ts makes of Docker's words), emits the events `docker
  * events` would, and records every call. Tests arrange it with addImage/addToRegistry and make
  * one call fail with failNext. Exec and attach sessions end at once with exit code 0 and no
- * output.
+ * output; the host is `hostFiles` (paths to texts) and grants everything.
  */
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import type { DockerAdapter, DockerCliApi, DockerContainersApi, DockerEventsApi, DockerEventSource, DockerImagesApi, DockerSystemApi } from './adapter.js';
+import type { DockerAdapter, DockerChildrenApi, DockerCliApi, DockerContainersApi, DockerEventsApi, DockerEventSource, DockerImagesApi, DockerSystemApi } from './adapter.js';
 import type { DockerCallObserver, DockerProgressObserver } from './cli.js';
 import type { HostConfigExtras } from './create-relay.js';
+import type { DockerHostApi } from './host.js';
+import { describeHost } from './host-grants.js';
 import type { DockerNetworkApi } from './network.js';
 import type { DockerSession, DockerSessionsApi } from './sessions.js';
 import { DockerError } from './errors.js';
@@ -156,6 +158,24 @@ export class FakeDocker implements DockerAdapter {
       ended.catch(() => undefined);
       return { input: new PassThrough(), output: new PassThrough(), ended, close: () => undefined };
     },
+  };
+
+  /** The host's files (/proc/<pid>/<name> and cgroup paths) and what they say. */
+  readonly hostFiles = new Map<string, string>();
+
+  readonly host: DockerHostApi = {
+    grants: async (info) => describeHost({ capBnd: undefined, oomScoreAdj: 0, info }),
+    readProcFile: async (pid, name) => this.hostFiles.get(`/proc/${pid}/${name}`),
+    readCgroupFile: async (path) => this.hostFiles.get(path),
+    diskUsage: async () => ({ bytes: 0n, inodes: 0n }),
+    inodesUsed: async () => undefined,
+    commandOnPath: async () => false,
+  };
+
+  readonly children: DockerChildrenApi = {
+    markAs: () => undefined,
+    settleOrphans: async () => ({ waited: [], killed: [] }),
+    removeStaleTempDirs: async () => 0,
   };
 
   /** Adds an image (tagged `ref`) to the engine; answers it. */
