@@ -38,12 +38,12 @@ describe('pty helper', () => {
     assert.match(run.output(), /^24 80\r?$/m);
   });
 
-  test('a "ROWS COLS" line on fd 3 resizes the terminal the command sees', async () => {
-    // The command reports its size until it is 30 x 90, then says so and exits 3.
-    const run = runHelper(24, 80, 'stty size; until [ "$(stty size)" = "30 90" ]; do sleep 0.02; done; echo resized; exit 3');
-    await run.waitForOutput('24 80');
+  test('a "ROWS COLS" line on fd 3 resizes the terminal, and the command gets SIGWINCH', async () => {
+    // On SIGWINCH (what docker resizes the container's terminal on) the command reports the size and exits 3.
+    const run = runHelper(24, 80, 'trap \'echo "winch: $(stty size)"; exit 3\' WINCH; echo ready; while :; do sleep 0.02; done');
+    await run.waitForOutput('ready');
     run.control.write('30 90\n');
-    await run.waitForOutput('resized');
+    await run.waitForOutput('winch: 30 90');
     run.child.stdin!.end();
     assert.equal(await run.exited, 3, "the helper exits with the command's code");
   });
