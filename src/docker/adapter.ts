@@ -13,7 +13,8 @@ import type { DockerContainerInspect, DockerImageInspect, DockerInfo, DockerVers
 
 // The interfaces below are what the server may ask of Docker. The classes that implement them
 // (DockerContainers, DockerImages, ...) do so structurally, checked in createDockerAdapter: they
-// need not import this file, so the docker layer has no import circle.
+// need not import this file, so the docker layer has no import circle. The newer parts (sessions.ts,
+// network.ts, host.ts) declare their interfaces beside their classes, for the same reason.
 
 /** The docker CLI itself: its binary and its observer hooks. */
 export interface DockerCliApi {
