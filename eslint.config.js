@@ -2,6 +2,8 @@
 // scripts, and the layering rule of STYLE.md: imports only point down.
 //   cli -> cri, streaming, common; server -> cri, streaming, docker, common; docker -> cri, common;
 //   cri, streaming -> common; common -> nothing of ours. src/mascri.ts (the executable) joins them all.
+// And src/docker is the only place that starts a process on the host: no other layer imports
+// node:child_process or execa (tests may: they start servers and helpers of their own).
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -11,9 +13,23 @@ function refuse(layer, why) {
   return { group: [`**/${layer}/**`], message: `${why} (STYLE.md: imports only point down).` };
 }
 
-/** The layering rule for the files of one layer. */
-function layer(dir, refused) {
-  return { files: [`src/${dir}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns: refused }] } };
+/** Process starts: only src/docker may import these. */
+const PROCESS_MODULES = ['node:child_process', 'child_process', 'execa'].map((name) => ({
+  name,
+  message: 'only src/docker starts processes on the host (docker, nsenter, the pty helper): ask the Docker adapter (STYLE.md: the single door to Docker).',
+}));
+
+/**
+ * The layering rule for the files of one layer; with `noProcesses`, its code (not its tests) may
+ * not start processes either. One config per file set: a later no-restricted-imports replaces an earlier one.
+ */
+function layer(dir, refused, { noProcesses = false } = {}) {
+  const files = [`src/${dir}/**/*.ts`];
+  if (!noProcesses) return { files, rules: { 'no-restricted-imports': ['error', { patterns: refused }] } };
+  return [
+    { files, ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { patterns: refused, paths: PROCESS_MODULES }] } },
+    { files: [`src/${dir}/**/*.test.ts`], rules: { 'no-restricted-imports': ['error', { patterns: refused }] } },
+  ];
 }
 
 const server = (who) => refuse('server', `${who} may not import src/server`);
@@ -41,10 +57,12 @@ export default tseslint.config(
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
-  layer('server', [cli('src/server')]),
-  layer('cli', [server('src/cli (the client)'), docker('src/cli (the client)')]),
+  layer('server', [cli('src/server')], { noProcesses: true }),
+  layer('cli', [server('src/cli (the client)'), docker('src/cli (the client)')], { noProcesses: true }),
   layer('docker', [server('src/docker'), cli('src/docker'), streaming('src/docker')]),
-  layer('cri', [server('src/cri'), docker('src/cri'), cli('src/cri'), streaming('src/cri')]),
-  layer('streaming', [server('src/streaming'), docker('src/streaming'), cli('src/streaming'), cri('src/streaming')]),
-  layer('common', [server('src/common'), docker('src/common'), cli('src/common'), streaming('src/common'), cri('src/common')]),
+  layer('cri', [server('src/cri'), docker('src/cri'), cli('src/cri'), streaming('src/cri')], { noProcesses: true }),
+  layer('streaming', [server('src/streaming'), docker('src/streaming'), cli('src/streaming'), cri('src/streaming')], { noProcesses: true }),
+  layer('common', [server('src/common'), docker('src/common'), cli('src/common'), streaming('src/common'), cri('src/common')], { noProcesses: true }),
+  // src/mascri.ts joins the layers but starts nothing itself.
+  { files: ['src/mascri.ts'], rules: { 'no-restricted-imports': ['error', { paths: PROCESS_MODULES }] } },
 );

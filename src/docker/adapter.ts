@@ -1,25 +1,28 @@
 import type { Logger } from '../common/logger.js';
+import { markChildrenOf, removeStaleTempDirs, settleOrphans, type OrphanOutcome } from './children.js';
 import { DockerCli, type DockerCallObserver, type DockerProgressObserver } from './cli.js';
 import { DockerContainers } from './containers.js';
 import type { HostConfigExtras } from './create-relay.js';
 import { DockerEventStream, type EventStreamHandlers } from './events.js';
+import { LocalHost, type DockerHostApi } from './host.js';
 import { DockerImages, type RegistryAuth } from './images.js';
+import { PodNetwork, type DockerNetworkApi } from './network.js';
+import { DockerSessions, type DockerSessionsApi } from './sessions.js';
 import { DockerSystem } from './system.js';
 import type { DockerContainerInspect, DockerImageInspect, DockerInfo, DockerVersion } from './types.js';
 
 // The interfaces below are what the server may ask of Docker. The classes that implement them
 // (DockerContainers, DockerImages, ...) do so structurally, checked in createDockerAdapter: they
-// need not import this file, so the docker layer has no import circle.
+// need not import this file, so the docker layer has no import circle. The newer parts (sessions.ts,
+// network.ts, host.ts) declare their interfaces beside their classes, for the same reason.
 
-/** The docker CLI itself: its binary (for the processes streaming starts) and its observer hooks. */
+/** The docker CLI itself: its binary and its observer hooks. */
 export interface DockerCliApi {
   readonly binary: string;
   /** Tells `observer` about every finished docker call (metrics). */
   onCall(observer: DockerCallObserver): void;
   /** Tells `observer` when a call's CLI has started or passed a create on (test crash points). */
   onProgress(observer: DockerProgressObserver): void;
-  /** Reports a docker call made outside the CLI layer (exec, attach) to the observers. */
-  notify(args: readonly string[], durationMs: number, ok: boolean): void;
   /** Why a create through the create relay would be refused on this engine; undefined when it works. */
   createRelayUnsupported(): Promise<string | undefined>;
 }
@@ -75,13 +78,34 @@ export interface DockerEventsApi {
   follow(label: string): DockerEventSource;
 }
 
-/** Everything the server asks of Docker, in one object handed to the server. */
+/** The processes mascri starts, as a server of one instance: marked, and those of a killed server found again. */
+export interface DockerChildrenApi {
+  /** Marks every process started from now on as a child of `instance` ('' the default instance). */
+  markAs(instance: string): void;
+  /** Lets the docker write calls a killed server of `instance` left running finish (up to `waitMs`) and kills its other children. */
+  settleOrphans(instance: string, waitMs: number): Promise<OrphanOutcome>;
+  /** Removes the temporary directories of mascri processes that no longer run; answers how many. */
+  removeStaleTempDirs(): Promise<number>;
+}
+
+/**
+ * Everything the server asks of Docker and of the engine's host, in one object handed to the
+ * server: src/docker is the only place that starts a process (docker, nsenter, the pty helper) or
+ * reads the host's files.
+ */
 export interface DockerAdapter {
   readonly cli: DockerCliApi;
   readonly images: DockerImagesApi;
   readonly system: DockerSystemApi;
   readonly containers: DockerContainersApi;
   readonly events: DockerEventsApi;
+  /** Exec and attach sessions, and ExecSync. */
+  readonly sessions: DockerSessionsApi;
+  /** Connections into pods' network namespaces (port forwarding). */
+  readonly network: DockerNetworkApi;
+  /** What the server reads of the host: /proc, cgroups, /dev, writable layers. */
+  readonly host: DockerHostApi;
+  readonly children: DockerChildrenApi;
 }
 
 /** The real adapter: every call goes through the docker CLI at `binary`. */
@@ -93,5 +117,9 @@ export function createDockerAdapter(binary = 'docker', log?: Logger): DockerAdap
     system: new DockerSystem(cli),
     containers: new DockerContainers(cli),
     events: { follow: (label) => new DockerEventStream(cli, label) },
+    sessions: new DockerSessions(cli),
+    network: new PodNetwork(),
+    host: new LocalHost(),
+    children: { markAs: markChildrenOf, settleOrphans, removeStaleTempDirs: () => removeStaleTempDirs() },
   };
 }

@@ -1,4 +1,3 @@
-import { EXEC_MARKER } from './children.js';
 import type { DockerCli } from './cli.js';
 import type { HostConfigExtras } from './create-relay.js';
 import { DockerError, isRemovalInProgress, type DockerErrorKind } from './errors.js';
@@ -147,9 +146,4 @@ export function ownedIds(stdout: string, instance: string): string[] {
 function lastLine(stdout: string): string {
   const lines = stdout.trim().split('\n');
   return lines[lines.length - 1]!.trim();
-}
-
-/** Arguments for `docker exec` of `cmd` in container `id`, marked with `marker`. */
-export function execArgs(id: string, cmd: readonly string[], marker: string, options: { interactive?: boolean; tty?: boolean } = {}): string[] {
-  return ['exec', ...(options.interactive ? ['--interactive'] : []), ...(options.tty ? ['--tty'] : []), '--env', `${EXEC_MARKER}=${marker}`, '--', id, ...cmd];
 }

@@ -5,12 +5,18 @@
  * It keeps containers and images, answers as the real CLI layer does (IDs, names, labels, states;
  * failures as the DockerError kinds cli.ts makes of Docker's words), emits the events `docker
  * events` would, and records every call. Tests arrange it with addImage/addToRegistry and make
- * one call fail with failNext.
+ * one call fail with failNext. Exec and attach sessions end at once with exit code 0 and no
+ * output; the host is `hostFiles` (paths to texts) and grants everything.
  */
 import { randomBytes } from 'node:crypto';
-import type { DockerAdapter, DockerCliApi, DockerContainersApi, DockerEventsApi, DockerEventSource, DockerImagesApi, DockerSystemApi } from './adapter.js';
+import { PassThrough } from 'node:stream';
+import type { DockerAdapter, DockerChildrenApi, DockerCliApi, DockerContainersApi, DockerEventsApi, DockerEventSource, DockerImagesApi, DockerSystemApi } from './adapter.js';
 import type { DockerCallObserver, DockerProgressObserver } from './cli.js';
 import type { HostConfigExtras } from './create-relay.js';
+import type { DockerHostApi } from './host.js';
+import { describeHost } from './host-grants.js';
+import type { DockerNetworkApi } from './network.js';
+import type { DockerSession, DockerSessionsApi } from './sessions.js';
 import { DockerError } from './errors.js';
 import type { DockerEvent, EventStreamHandlers } from './events.js';
 import type { RegistryAuth } from './images.js';
@@ -26,7 +32,9 @@ export interface FakeCall {
 export type FakeMethod =
   | `containers.${keyof DockerContainersApi}`
   | `images.${keyof DockerImagesApi}`
-  | `system.${keyof DockerSystemApi}`;
+  | `system.${keyof DockerSystemApi}`
+  | `sessions.${keyof DockerSessionsApi}`
+  | `network.${keyof DockerNetworkApi}`;
 
 /** Flags of `docker run` / `docker create` that take no value (every other flag takes the next argument). */
 const BOOLEAN_FLAGS = new Set(['--read-only', '--privileged', '--interactive', '-i', '--tty', '-t', '--init', '--rm', '--detach', '-d']);
@@ -67,7 +75,6 @@ export class FakeDocker implements DockerAdapter {
     binary: 'fake-docker',
     onCall: (observer) => void this.callObservers.push(observer),
     onProgress: (observer) => void this.progressObservers.push(observer),
-    notify: (args, ms, ok) => this.callObservers.forEach((observer) => observer(args, ms, ok)),
     createRelayUnsupported: async () => undefined,
   };
 
@@ -135,6 +142,42 @@ export class FakeDocker implements DockerAdapter {
     follow: (label) => new FakeEventStream(label, this.streams),
   };
 
+  readonly sessions: DockerSessionsApi = {
+    exec: (id, cmd, options) => this.session('sessions.exec', [id, cmd, options], ['exec', '--', id, ...cmd]),
+    attach: (id, options) => this.session('sessions.attach', [id, options], ['attach', '--', id]),
+    execSync: (id, cmd, options) => this.call('sessions.execSync', [id, cmd, options], async () => {
+      if (!this.find(id)) throw new DockerError('not-found', `Error response from daemon: No such container: ${id}`, ['exec', '--', id]);
+      return { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0, timedOut: false, outputTooLarge: false, killedInContainer: 0 };
+    }),
+  };
+
+  readonly network: DockerNetworkApi = {
+    connectInPod: (pid, port) => {
+      this.calls.push({ method: 'network.connectInPod', args: [pid, port] });
+      const ended = Promise.reject(new Error('the fake Docker has no pod network'));
+      ended.catch(() => undefined);
+      return { input: new PassThrough(), output: new PassThrough(), ended, close: () => undefined };
+    },
+  };
+
+  /** The host's files (/proc/<pid>/<name> and cgroup paths) and what they say. */
+  readonly hostFiles = new Map<string, string>();
+
+  readonly host: DockerHostApi = {
+    grants: async (info) => describeHost({ capBnd: undefined, oomScoreAdj: 0, info }),
+    readProcFile: async (pid, name) => this.hostFiles.get(`/proc/${pid}/${name}`),
+    readCgroupFile: async (path) => this.hostFiles.get(path),
+    diskUsage: async () => ({ bytes: 0n, inodes: 0n }),
+    inodesUsed: async () => undefined,
+    commandOnPath: async () => false,
+  };
+
+  readonly children: DockerChildrenApi = {
+    markAs: () => undefined,
+    settleOrphans: async () => ({ waited: [], killed: [] }),
+    removeStaleTempDirs: async () => 0,
+  };
+
   /** Adds an image (tagged `ref`) to the engine; answers it. */
   addImage(ref: string, fields: Partial<DockerImageInspect> = {}): DockerImageInspect {
     const image = fakeImage(ref, fields);
@@ -188,6 +231,17 @@ export class FakeDocker implements DockerAdapter {
     const failure = this.failures.get(method)?.shift();
     if (failure) throw failure;
     return body();
+  }
+
+  /** A session that ends at once (exit code 0, no output), reported to the call observers as the real one is. */
+  private session(method: FakeMethod, args: unknown[], dockerArgs: string[]): DockerSession {
+    this.calls.push({ method, args });
+    const stdout = new PassThrough();
+    stdout.end();
+    const stderr = new PassThrough();
+    stderr.end();
+    this.callObservers.forEach((observer) => observer(dockerArgs, 0, true));
+    return { stdin: new PassThrough(), stdout, stderr, exited: Promise.resolve(0), resize: () => undefined, kill: async () => 0 };
   }
 
   private find(ref: string): DockerContainerInspect | undefined {

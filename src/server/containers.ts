@@ -87,7 +87,7 @@ export class ContainerService {
         host,
       });
       for (const warning of plan.warnings) warnOnce(this.ctx.log, 'container adapted to the host', warning, { container: name });
-      await prepareHostMounts(config.mounts ?? []);
+      await prepareHostMounts(config.mounts ?? [], () => this.ctx.docker.host.readProcFile('self', 'mountinfo'));
       if (logPath) await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
       this.ctx.crash.reached('CreateContainer', 'log-directory-made');
       try {

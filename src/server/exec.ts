@@ -1,11 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { GrpcCode, MascriError, failedPrecondition, invalidArgument, notFound } from '../common/errors.js';
 import type { ExecSyncRequest__Output } from '../cri/generated/runtime/v1/ExecSyncRequest.js';
 import type { ExecSyncResponse } from '../cri/generated/runtime/v1/ExecSyncResponse.js';
-import { killMarkedProcesses } from '../docker/children.js';
-import { execArgs } from '../docker/containers.js';
 import { checkProcessCommand } from '../docker/arg-limits.js';
-import { runDockerProcess } from '../docker/cli.js';
 import type { ServerContext } from './context.js';
 import { describeCommand, doing } from './errors.js';
 import { findContainer } from './lookup.js';
@@ -29,17 +25,13 @@ export class ExecService {
       if (!container) throw notFound(`no container with ID "${id}"`);
       if (!container.inspect.State.Running) throw failedPrecondition(`container "${container.inspect.Id}" is not running (it is ${container.inspect.State.Status})`);
       checkProcessCommand('cmd', request.cmd, container.inspect.Config?.Env ?? []);
-      const marker = randomBytes(12).toString('hex');
-      const result = await runDockerProcess(this.ctx.docker.cli, execArgs(container.inspect.Id, request.cmd, marker), {
+      const result = await this.ctx.docker.sessions.execSync(container.inspect.Id, request.cmd, {
         timeoutMs: timeoutSeconds > 0 ? timeoutSeconds * 1000 : undefined,
         maxBytes: EXEC_SYNC_MAX_OUTPUT,
         signal,
       });
-      if (result.timedOut || result.outputTooLarge || signal.aborted) {
-        // Killing the docker client leaves the process running in the container: kill it there.
-        const killed = await killMarkedProcesses(marker);
-        this.ctx.log.debug('exec killed', { container: container.inspect.Id, marker, killed });
-      }
+      // A timeout, a cancel or too much output killed it, in the container too.
+      if (result.killedInContainer > 0) this.ctx.log.debug('exec killed', { container: container.inspect.Id, killed: result.killedInContainer });
       if (result.timedOut) throw new MascriError(GrpcCode.DEADLINE_EXCEEDED, `the command did not finish within its timeout of ${timeoutSeconds} s and was killed`);
       if (result.outputTooLarge) {
         throw new MascriError(GrpcCode.RESOURCE_EXHAUSTED, `the command wrote more than ${EXEC_SYNC_MAX_OUTPUT / 1024 / 1024} MiB on one stream and was killed; use a streaming exec (mascri exec without -s) for large output`);

@@ -1,7 +1,7 @@
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { Logger } from '../common/logger.js';
 import type { HostCapabilities } from '../docker/host-grants.js';
-import { detectHost, hostSummary } from './host.js';
+import { hostSummary } from './host.js';
 
 /** Finds out once what the host grants (retrying while the Docker daemon does not answer). */
 export class HostProbe {
@@ -24,7 +24,7 @@ export class HostProbe {
 
   private async detect(): Promise<HostCapabilities> {
     const info = await this.docker.system.info().catch(() => undefined);
-    const host = { ...(await detectHost(info)), ...this.override };
+    const host = { ...(await this.docker.host.grants(info)), ...this.override };
     if (info) {
       this.found = host;
       this.log.info('host capabilities', hostSummary(host));

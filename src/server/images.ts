@@ -1,4 +1,3 @@
-import { statfs } from 'node:fs/promises';
 import { invalidArgument } from '../common/errors.js';
 import type { FilesystemUsage } from '../cri/generated/runtime/v1/FilesystemUsage.js';
 import type { Image } from '../cri/generated/runtime/v1/Image.js';
@@ -16,7 +15,6 @@ import { referenceMatchesImage } from '../docker/reference.js';
 import type { DockerImageInspect } from '../docker/types.js';
 import type { ServerContext } from './context.js';
 import { doing } from './errors.js';
-import { diskUsage } from './stats/writable-layer.js';
 
 /** How old the image filesystem figures may get before a call refreshes them in the background. */
 const FS_INFO_MAX_AGE_MS = 5000;
@@ -101,13 +99,8 @@ export class ImageService {
       const [info, images] = await Promise.all([this.ctx.docker.system.info(), this.ctx.docker.images.list()]);
       const root = info.DockerRootDir ?? '';
       const usedBytes = images.reduce((sum, image) => sum + (image.Size ?? 0), 0);
-      let inodesUsed = 0;
-      try {
-        const fs = await statfs(root || '/');
-        inodesUsed = Math.max(0, fs.files - fs.ffree);
-      } catch {
-        // A remote Docker host: its filesystem is not ours to look at.
-      }
+      // Undefined for a remote Docker host: its filesystem is not ours to look at.
+      const inodesUsed = (await this.ctx.docker.host.inodesUsed(root)) ?? 0;
       const timestamp = String(BigInt(Date.now()) * 1_000_000n);
       const usage: FilesystemUsage = {
         timestamp,
@@ -137,7 +130,7 @@ export class ImageService {
     for (const inspect of this.ctx.store.all()) {
       const upper = (inspect as { GraphDriver?: { Data?: { UpperDir?: string } } }).GraphDriver?.Data?.UpperDir;
       if (!upper) continue;
-      const usage = await diskUsage(upper);
+      const usage = await this.ctx.docker.host.diskUsage(upper);
       bytes += usage.bytes;
       inodes += usage.inodes;
     }

@@ -1,3 +1,4 @@
+// Checks the CRI request's own log path (its log_directory), not a file of the engine's host.
 import { lstat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { invalidArgument } from '../common/errors.js';

@@ -1,4 +1,6 @@
-import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
+// The host directories of the request's bind mounts are the CRI request's own work (containerd makes
+// them too), so they are made here; the host's mount table is read through the adapter's host.
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { failedPrecondition } from '../common/errors.js';
 import type { Mount__Output } from '../cri/generated/runtime/v1/Mount.js';
 
@@ -50,15 +52,15 @@ export function propagationProblem(field: string, mount: Pick<Mount__Output, 'ho
 /**
  * Prepares the host side of bind mounts before `docker create`: creates missing host
  * directories (as containerd does) and refuses a propagation the host mount cannot give,
- * instead of letting the container fail when it starts.
+ * instead of letting the container fail when it starts. `readMountTable` answers /proc/self/mountinfo.
  */
-export async function prepareHostMounts(mounts: Mount__Output[]): Promise<void> {
+export async function prepareHostMounts(mounts: Mount__Output[], readMountTable: () => Promise<string | undefined>): Promise<void> {
   let table: MountInfo[] | undefined;
   for (const [i, mount] of mounts.entries()) {
     if (!mount.hostPath.startsWith('/')) continue; // the argument builder names this error
     if (!(await stat(mount.hostPath).catch(() => undefined))) await mkdir(mount.hostPath, { recursive: true, mode: 0o755 });
     if (mount.propagation === 'PROPAGATION_PRIVATE' || !mount.propagation) continue;
-    table ??= parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''));
+    table ??= parseMountInfo((await readMountTable()) ?? '');
     const real = await realpath(mount.hostPath).catch(() => mount.hostPath);
     const problem = propagationProblem(`mounts[${i}]`, mount, mountOf(real, table));
     if (problem) throw failedPrecondition(problem);

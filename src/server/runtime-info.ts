@@ -1,5 +1,3 @@
-import { access, constants } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
 import { unavailable, unimplemented } from '../common/errors.js';
 import { mascriVersion } from '../common/version.js';
 import type { CheckpointContainerRequest__Output } from '../cri/generated/runtime/v1/CheckpointContainerRequest.js';
@@ -114,16 +112,8 @@ export class RuntimeInfoService {
   async checkpointContainer(_request: CheckpointContainerRequest__Output): Promise<never> {
     const info = await this.ctx.docker.system.info().catch(() => undefined);
     throw unimplemented(
-      checkpointUnsupportedReason({ daemonAnswers: info !== undefined, experimental: info?.ExperimentalBuild === true, criu: await onPath('criu') }),
+      checkpointUnsupportedReason({ daemonAnswers: info !== undefined, experimental: info?.ExperimentalBuild === true, criu: await this.ctx.docker.host.commandOnPath('criu') }),
     );
   }
 }
 
-/** True when an executable `name` is in PATH or in the sbin directories (CRIU installs to /usr/sbin). */
-async function onPath(name: string): Promise<boolean> {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'].filter((dir) => dir !== '');
-  for (const dir of dirs) {
-    if (await access(join(dir, name), constants.X_OK).then(() => true, () => false)) return true;
-  }
-  return false;
-}

@@ -1,3 +1,4 @@
+// Only the pod's log_directory, which the request names, is made and removed here: the request's own work.
 import { mkdir, readdir, rmdir, stat } from 'node:fs/promises';
 import { alreadyExists, invalidArgument, notFound } from '../common/errors.js';
 import type { ListPodSandboxRequest__Output } from '../cri/generated/runtime/v1/ListPodSandboxRequest.js';

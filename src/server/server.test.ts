@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { silentLogger } from '../common/logger.js';
 import { CriClient } from '../cri/client.js';
-import type { DockerAdapter } from '../docker/adapter.js';
+import { createDockerAdapter, type DockerAdapter } from '../docker/adapter.js';
 import { DockerCli } from '../docker/cli.js';
 import { DockerError } from '../docker/errors.js';
 import type { RegistryAuth } from '../docker/images.js';
@@ -57,9 +57,14 @@ const dockerStandIn = join(dir, 'docker');
 writeFileSync(dockerStandIn, '#!/bin/sh\nif [ "$1" = events ]; then exec sleep 60; fi\necho "unexpected docker call: $*" >&2\nexit 1\n');
 chmodSync(dockerStandIn, 0o755);
 
-/** A fake Docker adapter: canned answers, DockerErrors in Docker's words. */
+/** The real host and children (this host's /proc), as a server has them. */
+const { host, children } = createDockerAdapter(dockerStandIn);
+
+/** A fake Docker adapter: canned answers, DockerErrors in Docker's words; the real host. */
 const docker = {
   cli: new DockerCli(dockerStandIn),
+  host,
+  children,
   system: {
     async info(): Promise<DockerInfo> {
       if (fake.dockerDown) throw new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///nonexistent.sock. Is the docker daemon running?');

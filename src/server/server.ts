@@ -21,7 +21,6 @@ import { EventService } from './events.js';
 import { ContainerLogManager } from './logs/container-log-copier.js';
 import { ContainerStore } from './store.js';
 import { containerState } from '../docker/convert.js';
-import { markChildrenOf, removeStaleTempDirs, settleOrphans } from '../docker/children.js';
 import { checkInstanceName } from '../docker/naming.js';
 import { RuntimeInfoService } from './runtime-info.js';
 import type { HttpAddress } from './operator/address.js';
@@ -63,13 +62,13 @@ const ORPHAN_WAIT_MS = 60_000;
  * those calls end, so everything they make is in Docker when the store loads; end its exec,
  * attach and port-forward sessions (their clients are gone); remove its temporary directories.
  */
-async function settleDeadServer(instance: string, log: Logger): Promise<void> {
-  markChildrenOf(instance);
-  const { waited, killed } = await settleOrphans(instance, ORPHAN_WAIT_MS);
+async function settleDeadServer(docker: DockerAdapter, instance: string, log: Logger): Promise<void> {
+  docker.children.markAs(instance);
+  const { waited, killed } = await docker.children.settleOrphans(instance, ORPHAN_WAIT_MS);
   const describe = (orphans: typeof waited) => orphans.map((orphan) => `${orphan.pid}: ${orphan.argv.slice(0, 3).join(' ')}`);
   if (waited.length > 0) log.warn('waited for docker calls a killed server of this instance had left running', { calls: describe(waited) });
   if (killed.length > 0) log.warn('ended processes a killed server of this instance had left running', { processes: describe(killed) });
-  const removed = await removeStaleTempDirs();
+  const removed = await docker.children.removeStaleTempDirs();
   if (removed > 0) log.info('removed temporary directories of servers that are no longer running', { count: removed });
 }
 
@@ -115,7 +114,7 @@ export class MascriServer {
     const metrics = new RuntimeMetrics(() => ctx.store.all(), { instance, dockerCli: options.docker.cli.binary });
     options.docker.cli.onCall((args, ms, ok) => metrics.observeDocker(args, ms, ok));
     try {
-      await settleDeadServer(instance, options.log);
+      await settleDeadServer(options.docker, instance, options.log);
       await ctx.store.start();
       ctx.store.onChange((change) => {
         // A container removed behind mascri's back: stop copying its log (the file stays, it is the user's).

@@ -1,3 +1,6 @@
+// mascri's own log pipeline, not host probing: it reads the json-file logs Docker writes for mascri's
+// containers and writes the CRI log files in the directories the requests named, so it does its file
+// work here rather than through the Docker adapter's host (src/docker/host.ts).
 import { fstatSync, statSync, watch, type BigIntStats, type FSWatcher } from 'node:fs';
 import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

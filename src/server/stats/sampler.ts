@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { locateCgroup, parseMountInfo, parseProcCgroup, readCgroupSample, type CgroupLocation, type CgroupMounts, type CgroupSample, type FileReader } from './cgroup.js';
+import type { DockerHostApi } from '../../docker/host.js';
+import { locateCgroup, parseMountInfo, parseProcCgroup, readCgroupSample, type CgroupLocation, type CgroupMounts, type CgroupSample } from './cgroup.js';
 import { parseNetDev, type InterfaceCounters } from './net-dev.js';
 
-/** Reads a file's text; undefined when it is absent or unreadable (a container that just exited). */
-export const readText: FileReader = (path) => readFile(path, 'utf8').catch(() => undefined);
+/** The host files a sampler reads: /proc and the cgroup files (the Docker adapter's host). */
+export type SamplerHost = Pick<DockerHostApi, 'readProcFile' | 'readCgroupFile'>;
 
 /** Unix nanoseconds now, with sub-millisecond precision. */
 export function nowNanos(): bigint {
@@ -15,29 +15,29 @@ const MOUNTS_MAX_AGE_MS = 60_000;
 
 /**
  * Reads a container's figures from the host: its cgroup (found from its init process) and its
- * network namespace's /proc/<pid>/net/dev. Only file reads; cgroup locations are remembered per process.
+ * network namespace's /proc/<pid>/net/dev, read through the adapter's host. Only file reads; cgroup
+ * locations are remembered per process.
  */
 export class HostSampler {
   private mounts: { at: number; value: CgroupMounts } | undefined;
   private readonly locations = new Map<string, { pid: number; location: CgroupLocation }>();
 
   constructor(
-    private readonly read: FileReader = readText,
+    private readonly host: SamplerHost,
     private readonly now: () => bigint = nowNanos,
-    private readonly proc = '/proc',
   ) {}
 
   /** The cgroup sample of the container whose init process is `pid`; undefined when it has none (gone, or no cgroup found). */
   async cgroupSample(containerId: string, pid: number): Promise<CgroupSample | undefined> {
     if (!pid) return undefined;
     const location = await this.locate(containerId, pid);
-    return location ? readCgroupSample(location, this.read, this.now) : undefined;
+    return location ? readCgroupSample(location, (path) => this.host.readCgroupFile(path), this.now) : undefined;
   }
 
   /** The network counters of the namespace process `pid` is in; undefined when it cannot be read. */
   async netDev(pid: number): Promise<{ timestampNanos: bigint; interfaces: InterfaceCounters[] } | undefined> {
     if (!pid) return undefined;
-    const text = await this.read(`${this.proc}/${pid}/net/dev`);
+    const text = await this.host.readProcFile(pid, 'net/dev');
     return text === undefined ? undefined : { timestampNanos: this.now(), interfaces: parseNetDev(text) };
   }
 
@@ -50,7 +50,7 @@ export class HostSampler {
   private async locate(containerId: string, pid: number): Promise<CgroupLocation | undefined> {
     const known = this.locations.get(containerId);
     if (known?.pid === pid) return known.location;
-    const text = await this.read(`${this.proc}/${pid}/cgroup`);
+    const text = await this.host.readProcFile(pid, 'cgroup');
     if (text === undefined) return undefined;
     const location = locateCgroup(parseProcCgroup(text), await this.cgroupMounts());
     if (location) this.locations.set(containerId, { pid, location });
@@ -59,7 +59,7 @@ export class HostSampler {
 
   private async cgroupMounts(): Promise<CgroupMounts> {
     if (this.mounts && Date.now() - this.mounts.at < MOUNTS_MAX_AGE_MS) return this.mounts.value;
-    const value = parseMountInfo((await this.read(`${this.proc}/self/mountinfo`)) ?? '');
+    const value = parseMountInfo((await this.host.readProcFile('self', 'mountinfo')) ?? '');
     this.mounts = { at: Date.now(), value };
     return value;
   }

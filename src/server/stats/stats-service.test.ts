@@ -96,7 +96,7 @@ function setup(all: DockerContainerInspect[], files: Record<string, string>) {
   } as unknown as ServerContext;
   const now = () => clock;
   const service = new StatsService(ctx, {
-    sampler: new HostSampler(async (path) => files[path], now),
+    sampler: new HostSampler({ readProcFile: async (pid, name) => files[`/proc/${pid}/${name}`], readCgroupFile: async (path) => files[path] }, now),
     layers: new WritableLayerUsage(async () => ({ bytes: 8192n, inodes: 3n })),
     now,
   });

@@ -65,8 +65,8 @@ export class StatsService {
     private readonly ctx: ServerContext,
     sources: StatsSources = {},
   ) {
-    this.sampler = sources.sampler ?? new HostSampler();
-    this.layers = sources.layers ?? new WritableLayerUsage();
+    this.sampler = sources.sampler ?? new HostSampler(ctx.docker.host);
+    this.layers = sources.layers ?? new WritableLayerUsage((dir) => ctx.docker.host.diskUsage(dir));
     this.now = sources.now ?? nowNanos;
   }
 

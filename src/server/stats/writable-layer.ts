@@ -1,29 +1,6 @@
-import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { DiskUsage } from '../../docker/host.js';
 
-/** Disk usage of a directory tree, as `du` counts it: allocated blocks, and inodes (hard links once). */
-export interface DiskUsage {
-  bytes: bigint;
-  inodes: bigint;
-}
-
-/** Walks `dir` without following symbolic links; entries that vanish meanwhile are skipped. */
-export async function diskUsage(dir: string): Promise<DiskUsage> {
-  const seen = new Set<bigint>();
-  let bytes = 0n;
-  const pending = [dir];
-  while (pending.length > 0) {
-    const current = pending.pop()!;
-    const stats = await lstat(current, { bigint: true }).catch(() => undefined);
-    if (!stats || seen.has(stats.ino)) continue;
-    seen.add(stats.ino);
-    bytes += stats.blocks * 512n;
-    if (!stats.isDirectory()) continue;
-    const names = await readdir(current).catch(() => [] as string[]);
-    for (const name of names) pending.push(join(current, name));
-  }
-  return { bytes, inodes: BigInt(seen.size) };
-}
+export type { DiskUsage };
 
 /** How long a walk's result stands: stats are polled often, layers change slowly. */
 const CACHE_MS = 5_000;
@@ -46,7 +23,8 @@ export class WritableLayerUsage {
   private readonly cache = new Map<string, LayerEntry>();
 
   constructor(
-    private readonly walk: (dir: string) => Promise<DiskUsage> = diskUsage,
+    /** Walks a directory: the Docker adapter's host.diskUsage. */
+    private readonly walk: (dir: string) => Promise<DiskUsage>,
     private readonly now: () => number = Date.now,
     private readonly firstWaitMs = FIRST_WAIT_MS,
   ) {}

@@ -1,10 +1,7 @@
-import { spawn } from 'node:child_process';
 import { Duplex, PassThrough } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { childEnv } from '../../docker/children.js';
 import type { ServerContext } from '../context.js';
 import { decodeChannelMessage, encodeBase64ChannelMessage, encodeChannelMessage, encodePortPrefix, isBase64Protocol } from '../../streaming/channels.js';
-import { PORT_RELAY_PATH } from './port-relay.js';
 import type { SpdyConnection, SpdyStream } from '../../streaming/spdy/connection.js';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
@@ -24,30 +21,19 @@ export interface PortForwardTarget {
  * started in the pod's network namespace. Resolves when both directions are done; rejects
  * with the reason when the connection could not be made.
  */
-export function forwardPort(ctx: ServerContext, target: PortForwardTarget, port: number, data: Duplex): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn('nsenter', [`--net=/proc/${target.pid}/ns/net`, '--', process.execPath, PORT_RELAY_PATH, String(port)], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: childEnv(),
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdin.on('error', () => undefined);
-    data.on('error', () => undefined);
-    data.pipe(child.stdin);
-    child.stdout.pipe(data);
-    const stop = () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    };
-    data.on('close', stop);
-    child.on('error', (error) => reject(new Error(`cannot start nsenter: ${error.message}`)));
-    child.on('close', (code) => {
-      data.off('close', stop);
-      ctx.log.debug('port-forward connection ended', { pod: target.podSandboxId, port, code });
-      if (code === 0 || code === null) resolve();
-      else reject(new Error(stderr.trim() || `the relay exited with ${code}`));
-    });
-  });
+export async function forwardPort(ctx: ServerContext, target: PortForwardTarget, port: number, data: Duplex): Promise<void> {
+  const connection = ctx.docker.network.connectInPod(target.pid, port);
+  data.on('error', () => undefined);
+  data.pipe(connection.input);
+  connection.output.pipe(data);
+  const close = () => connection.close();
+  data.on('close', close);
+  try {
+    await connection.ended;
+    ctx.log.debug('port-forward connection ended', { pod: target.podSandboxId, port });
+  } finally {
+    data.off('close', close);
+  }
 }
 
 /** The error message kubelet writes on a port-forward error stream. */

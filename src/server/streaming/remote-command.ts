@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { execArgs } from '../../docker/containers.js';
 import type { ServerContext } from '../context.js';
-import { killMarkedProcesses } from '../../docker/children.js';
 import {
   Channel,
   decodeChannelMessage,
@@ -14,7 +11,6 @@ import {
   parseTerminalSize,
   type TerminalSize,
 } from '../../streaming/channels.js';
-import { startDockerProcess } from './process.js';
 import type { SpdyConnection, SpdyStream } from '../../streaming/spdy/connection.js';
 import { encodeStatus, exitCodeStatus, internalErrorStatus, successStatus, type KubeStatus } from '../../streaming/status.js';
 
@@ -58,12 +54,6 @@ export interface RemoteCommandIO {
 
 /** Runs the exec or attach with the client's streams; returns when everything is closed. */
 export async function runRemoteCommand(ctx: ServerContext, target: RemoteCommandTarget, io: RemoteCommandIO): Promise<void> {
-  const marker = randomBytes(12).toString('hex');
-  const args =
-    target.kind === 'exec'
-      ? execArgs(target.containerId, target.cmd, marker, { interactive: target.stdin, tty: target.tty })
-      : ['attach', '--sig-proxy=false', ...(target.stdin ? [] : ['--no-stdin']), '--', target.containerId];
-
   let latestSize: TerminalSize | undefined;
   let applySize: ((size: TerminalSize) => void) | undefined;
   let firstSize: (() => void) | undefined;
@@ -83,21 +73,15 @@ export async function runRemoteCommand(ctx: ServerContext, target: RemoteCommand
     firstSize = undefined;
   }
 
-  const started = performance.now();
-  const proc = startDockerProcess(ctx.docker.cli.binary, args, {
-    stdin: target.stdin,
-    tty: target.tty ? (latestSize ?? { width: 0, height: 0 }) : undefined,
-  });
+  const options = { stdin: target.stdin, tty: target.tty ? (latestSize ?? { width: 0, height: 0 }) : undefined };
+  const proc = target.kind === 'exec' ? ctx.docker.sessions.exec(target.containerId, target.cmd, options) : ctx.docker.sessions.attach(target.containerId, options);
   applySize = (size) => proc.resize(size.width, size.height);
 
   let ended = false;
   io.onClientGone(() => {
     if (ended) return;
     ended = true;
-    proc.kill();
-    if (target.kind === 'exec') {
-      void killMarkedProcesses(marker).then((killed) => ctx.log.debug('exec killed: client gone', { container: target.containerId, marker, killed }));
-    }
+    void proc.kill().then((killed) => ctx.log.debug(`${target.kind} killed: client gone`, { container: target.containerId, killedInContainer: killed }));
   });
 
   if (io.stdin) {
@@ -107,7 +91,6 @@ export async function runRemoteCommand(ctx: ServerContext, target: RemoteCommand
   const copies = [copyOutput(proc.stdout, io.stdout), copyOutput(proc.stderr, io.stderr)];
   const exitCode = await proc.exited;
   await Promise.all(copies);
-  ctx.docker.cli.notify(args, performance.now() - started, true);
   if (ended) return; // the client is gone: nobody to tell
   ended = true;
   let status: KubeStatus;

@@ -1,5 +1,5 @@
 /**
- * The port-forward relay: mascri starts it inside a pod's network namespace
+ * The port-forward relay: network.ts starts it inside a pod's network namespace
  * (`nsenter --net=/proc/PID/ns/net -- node port-relay.js PORT`), so 127.0.0.1 is the
  * pod's loopback. It connects to 127.0.0.1:PORT and copies stdin to the connection and
  * the connection to stdout, half-closes included; a failure to connect is one line on
