@@ -4,6 +4,8 @@
 //   cri, streaming -> common; common -> nothing of ours. src/mascri.ts (the executable) joins them all.
 // And src/docker is the only place that starts a process on the host: no other layer imports
 // node:child_process or execa (tests may: they start servers and helpers of their own).
+// dependency-cruiser (.dependency-cruiser.cjs, `npm run deps`) checks the same over the whole graph,
+// and what a per-file rule cannot see: import cycles, and product code loading test-only modules.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -45,6 +47,11 @@ export default tseslint.config(
     files: ['scripts/**/*.mjs', 'bin/mascri', 'eslint.config.js'],
     extends: [js.configs.recommended],
     languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: globals.node },
+  },
+  {
+    files: ['.dependency-cruiser.cjs'],
+    extends: [js.configs.recommended],
+    languageOptions: { ecmaVersion: 2022, sourceType: 'commonjs', globals: globals.node },
   },
   {
     files: ['src/**/*.ts', 'test/**/*.ts'],
