@@ -23,7 +23,7 @@ import { DockerError } from '../docker/errors.js';
 import { containerLabels, isReservedLabel } from '../docker/labels.js';
 import { containerName } from '../docker/naming.js';
 import type { ServerContext } from './context.js';
-import { doing } from './errors.js';
+import { runWithErrorContext } from './errors.js';
 import { refuseSymlinkedLogPath, resolveLogPath } from './log-path.js';
 import { AnswerWhileUnchanged } from './store.js';
 import { warnOnce } from './warn-once.js';
@@ -53,7 +53,7 @@ export class ContainerService {
     for (const key of Object.keys(config.labels ?? {})) {
       if (isReservedLabel(key)) throw invalidArgument(`config.labels: "${key}" is reserved for mascri's own labels`);
     }
-    return doing(`creating container "${config.metadata.name}" in pod sandbox "${sandboxId}"`, async () => {
+    return runWithErrorContext(`creating container "${config.metadata.name}" in pod sandbox "${sandboxId}"`, async () => {
       const sandbox = await findSandbox(this.ctx.store, sandboxId);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${sandboxId}"`);
       if (!sandbox.inspect.State.Running) throw failedPrecondition(`pod sandbox "${sandbox.inspect.Id}" is not ready (its pause container is ${sandbox.inspect.State.Status}); containers can only be created in a ready sandbox`);
@@ -119,7 +119,7 @@ export class ContainerService {
   /** Starts a created container and begins copying its output to its CRI log file. */
   async startContainer(request: StartContainerRequest__Output): Promise<Record<string, never>> {
     const id = requireId(request.containerId, 'container_id');
-    return doing(`starting container "${id}"`, async () => {
+    return runWithErrorContext(`starting container "${id}"`, async () => {
       const container = await this.require(id);
       await this.ctx.docker.containers.start(container.inspect.Id);
       this.ctx.crash.reached('StartContainer', 'docker-start-done');
@@ -133,7 +133,7 @@ export class ContainerService {
   /** Stops a container: SIGTERM, then SIGKILL after `timeout` seconds; an exited or absent container is success. */
   async stopContainer(request: StopContainerRequest__Output): Promise<Record<string, never>> {
     const id = requireId(request.containerId, 'container_id');
-    return doing(`stopping container "${id}"`, async () => {
+    return runWithErrorContext(`stopping container "${id}"`, async () => {
       const container = await findContainer(this.ctx.store, id);
       if (!container) return {};
       await this.ctx.docker.containers.stop([container.inspect.Id], Number(request.timeout ?? 0));
@@ -146,7 +146,7 @@ export class ContainerService {
   /** Force-removes a container and its log file; an absent container is success. */
   async removeContainer(request: RemoveContainerRequest__Output): Promise<Record<string, never>> {
     const id = requireId(request.containerId, 'container_id');
-    return doing(`removing container "${id}"`, async () => {
+    return runWithErrorContext(`removing container "${id}"`, async () => {
       const container = await findContainer(this.ctx.store, id);
       if (!container) return {};
       await this.ctx.docker.containers.remove([container.inspect.Id]);
@@ -159,7 +159,7 @@ export class ContainerService {
   /** The container's status; NOT_FOUND for an unknown ID. */
   async containerStatus(request: ContainerStatusRequest__Output): Promise<ContainerStatusResponse> {
     const id = requireId(request.containerId, 'container_id');
-    return doing(`getting the status of container "${id}"`, async () => {
+    return runWithErrorContext(`getting the status of container "${id}"`, async () => {
       const container = await this.require(id);
       // Whoever sees a container exited may read its log at once: make sure its last lines are there.
       if (container.meta.logPath && containerState(container.inspect.State) === 'CONTAINER_EXITED') await this.ctx.logs.flush(container.inspect.Id);
@@ -196,7 +196,7 @@ export class ContainerService {
 
   /** Builds the list answer for a filter, from memory. */
   private async list(filter: ListContainersRequest__Output['filter']): Promise<ListContainersResponse> {
-    return doing('listing containers', async () => {
+    return runWithErrorContext('listing containers', async () => {
       const containers: Container[] = [];
       for (const { inspect, meta } of allContainers(this.ctx.store)) {
         const item = containerSummary({ inspect, meta });
@@ -213,7 +213,7 @@ export class ContainerService {
   /** Reopens the container's CRI log file after the kubelet rotated it. */
   async reopenContainerLog(request: ReopenContainerLogRequest__Output): Promise<Record<string, never>> {
     const id = requireId(request.containerId, 'container_id');
-    return doing(`reopening the log of container "${id}"`, async () => {
+    return runWithErrorContext(`reopening the log of container "${id}"`, async () => {
       const container = await this.require(id);
       if (!container.inspect.State.Running) throw failedPrecondition(`container "${container.inspect.Id}" is not running; its log is not reopened`);
       await this.ctx.logs.reopen(container.inspect.Id);

@@ -16,8 +16,8 @@ export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
   return { code: GrpcCode.INTERNAL, details: truncateUtf8(`internal error: ${message}`, MAX_STATUS_DETAILS_BYTES) };
 }
 
-/** Re-throws `error` with what was being asked in front of its message, keeping its code. */
-export function explain(what: string, error: unknown): never {
+/** Re-throws `error` with what was being asked in front of its message, keeping its code (INTERNAL if it has none). */
+export function rethrowWithContext(what: string, error: unknown): never {
   if (error instanceof MascriError) throw new MascriError(error.code, `${what}: ${error.message}`, { cause: error });
   const message = error instanceof Error ? error.message : String(error);
   throw new MascriError(GrpcCode.INTERNAL, `${what}: ${message}`, { cause: error });
@@ -33,11 +33,11 @@ export function describeCommand(cmd: readonly string[]): string {
   return JSON.stringify(parts);
 }
 
-/** Runs `fn`, prefixing any error with `what` (e.g. 'pulling image "x"'). */
-export async function doing<T>(what: string, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn`; an error it throws gets `what` (e.g. 'pulling image "x"') in front of its message, keeping its code. */
+export async function runWithErrorContext<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    explain(what, error);
+    rethrowWithContext(what, error);
   }
 }

@@ -3,7 +3,7 @@ import type { ExecSyncRequest__Output } from '../cri/generated/runtime/v1/ExecSy
 import type { ExecSyncResponse } from '../cri/generated/runtime/v1/ExecSyncResponse.js';
 import { checkProcessCommand } from '../docker/arg-limits.js';
 import type { ServerContext } from './context.js';
-import { describeCommand, doing } from './errors.js';
+import { describeCommand, runWithErrorContext } from './errors.js';
 import { findContainer } from './lookup.js';
 
 /** Output ExecSync keeps per stream; past it the call fails rather than answering a truncated result. */
@@ -20,7 +20,7 @@ export class ExecService {
     // What no process could be started with is refused before anything runs.
     checkProcessCommand('cmd', request.cmd);
     const timeoutSeconds = Number(request.timeout ?? 0);
-    return doing(`running ${describeCommand(request.cmd)} in container "${id}"`, async () => {
+    return runWithErrorContext(`running ${describeCommand(request.cmd)} in container "${id}"`, async () => {
       const container = await findContainer(this.ctx.store, id);
       if (!container) throw notFound(`no container with ID "${id}"`);
       if (!container.inspect.State.Running) throw failedPrecondition(`container "${container.inspect.Id}" is not running (it is ${container.inspect.State.Status})`);

@@ -14,7 +14,7 @@ import { imageFromInspect } from '../docker/convert.js';
 import { referenceMatchesImage } from '../docker/reference.js';
 import type { DockerImageInspect } from '../docker/types.js';
 import type { ServerContext } from './context.js';
-import { doing } from './errors.js';
+import { runWithErrorContext } from './errors.js';
 
 /** How old the image filesystem figures may get before a call refreshes them in the background. */
 const FS_INFO_MAX_AGE_MS = 5000;
@@ -31,7 +31,7 @@ export class ImageService {
   async pullImage(request: PullImageRequest__Output, signal: AbortSignal): Promise<PullImageResponse> {
     const ref = requireImageRef(request.image?.image);
     const auth = request.auth ?? undefined;
-    return doing(`pulling image "${ref}"`, async () => {
+    return runWithErrorContext(`pulling image "${ref}"`, async () => {
       await this.ctx.docker.images.pull(ref, auth ?? undefined, signal);
       const image = await this.ctx.docker.images.inspect(ref);
       if (!image) throw invalidArgument('Docker reported success but the image is not in its store afterwards');
@@ -43,7 +43,7 @@ export class ImageService {
   /** Every image, or those the filter's image reference names. */
   async listImages(request: ListImagesRequest__Output): Promise<ListImagesResponse> {
     const wanted = request.filter?.image?.image ?? '';
-    return doing('listing images', async () => {
+    return runWithErrorContext('listing images', async () => {
       const all = await this.ctx.docker.images.list();
       const images = all.filter((image) => wanted === '' || referenceMatchesImage(wanted, image));
       return { images: images.map((image) => this.toCri(image)) };
@@ -53,7 +53,7 @@ export class ImageService {
   /** The image's status, or an empty answer when there is no such image (not an error, as the CRI requires). */
   async imageStatus(request: ImageStatusRequest__Output): Promise<ImageStatusResponse> {
     const ref = requireImageRef(request.image?.image);
-    return doing(`getting the status of image "${ref}"`, async () => {
+    return runWithErrorContext(`getting the status of image "${ref}"`, async () => {
       const image = await this.ctx.docker.images.inspect(ref);
       if (!image) return { image: null, info: {} };
       const info: Record<string, string> = {};
@@ -65,7 +65,7 @@ export class ImageService {
   /** Removes the image with all its tags; an absent image is success. */
   async removeImage(request: RemoveImageRequest__Output): Promise<RemoveImageResponse> {
     const ref = requireImageRef(request.image?.image);
-    return doing(`removing image "${ref}"`, async () => {
+    return runWithErrorContext(`removing image "${ref}"`, async () => {
       await this.ctx.docker.images.remove(ref);
       this.invalidateFsInfo();
       return {};

@@ -18,7 +18,7 @@ import { LABEL_SANDBOX_ID, isReservedLabel, sandboxLabels } from '../docker/labe
 import { sandboxContainerName } from '../docker/naming.js';
 import { sandboxRunPlan } from '../docker/sandbox-args.js';
 import type { ServerContext } from './context.js';
-import { doing } from './errors.js';
+import { runWithErrorContext } from './errors.js';
 import { AnswerWhileUnchanged } from './store.js';
 import { warnOnce } from './warn-once.js';
 import { allContainers, allSandboxes, findSandbox, oncePerInspect, type SandboxRecord } from './lookup.js';
@@ -53,7 +53,7 @@ export class SandboxService {
     const what = `running pod sandbox ${describeMetadata(metadata)}`;
     const instance = this.ctx.options.instance;
     const name = sandboxContainerName(metadata, instance);
-    return doing(what, async () => {
+    return runWithErrorContext(what, async () => {
       const dockerRuntime = await this.dockerRuntimeFor(request.runtimeHandler);
       const host = await this.ctx.host.get();
       await this.ensurePodInfraImage();
@@ -103,7 +103,7 @@ export class SandboxService {
   /** Stops the pod's containers, then its pause container; an absent or stopped sandbox is success. */
   async stopPodSandbox(request: StopPodSandboxRequest__Output): Promise<Record<string, never>> {
     const id = requireId(request.podSandboxId);
-    return doing(`stopping pod sandbox "${id}"`, async () => {
+    return runWithErrorContext(`stopping pod sandbox "${id}"`, async () => {
       const sandbox = await this.find(id);
       if (!sandbox) return {};
       const members = await this.memberIds(sandbox.inspect.Id);
@@ -118,7 +118,7 @@ export class SandboxService {
   /** Force-removes the pod's containers and its pause container; an absent sandbox is success. */
   async removePodSandbox(request: RemovePodSandboxRequest__Output): Promise<Record<string, never>> {
     const id = requireId(request.podSandboxId);
-    return doing(`removing pod sandbox "${id}"`, async () => {
+    return runWithErrorContext(`removing pod sandbox "${id}"`, async () => {
       const sandbox = await this.find(id);
       if (!sandbox) return {};
       const members = await this.memberIds(sandbox.inspect.Id);
@@ -132,7 +132,7 @@ export class SandboxService {
   /** The sandbox's status; NOT_FOUND for an unknown ID. */
   async podSandboxStatus(request: PodSandboxStatusRequest__Output): Promise<PodSandboxStatusResponse> {
     const id = requireId(request.podSandboxId);
-    return doing(`getting the status of pod sandbox "${id}"`, async () => {
+    return runWithErrorContext(`getting the status of pod sandbox "${id}"`, async () => {
       const sandbox = await this.find(id);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${id}" (list them with: mascri pods)`);
       const info: Record<string, string> = {};
@@ -157,7 +157,7 @@ export class SandboxService {
 
   /** Builds the list answer for a filter, from memory. */
   private async list(filter: ListPodSandboxRequest__Output['filter']): Promise<ListPodSandboxResponse> {
-    return doing('listing pod sandboxes', async () => {
+    return runWithErrorContext('listing pod sandboxes', async () => {
       const items: PodSandbox[] = [];
       for (const { inspect, meta } of allSandboxes(this.ctx.store)) {
         const item = sandboxSummary({ inspect, meta });
@@ -186,7 +186,7 @@ export class SandboxService {
     if (this.infraImagePresent) return;
     const image = this.ctx.options.podInfraImage;
     if (!(await this.ctx.docker.images.inspect(image))) {
-      await doing(`pulling the pod infra image "${image}" (set by --pod-infra-image)`, () => this.ctx.docker.images.pull(image));
+      await runWithErrorContext(`pulling the pod infra image "${image}" (set by --pod-infra-image)`, () => this.ctx.docker.images.pull(image));
     }
     this.infraImagePresent = true;
   }

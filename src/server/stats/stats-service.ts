@@ -19,7 +19,7 @@ import type { UpdatePodSandboxResourcesRequest__Output } from '../../cri/generat
 import { dockerTimeToNanos } from '../../docker/convert.js';
 import type { DockerContainerInspect } from '../../docker/types.js';
 import type { ServerContext } from '../context.js';
-import { doing } from '../errors.js';
+import { runWithErrorContext } from '../errors.js';
 import { matchesIdPrefix, matchesLabelSelector } from '../filters.js';
 import { findContainer, findSandbox, splitRecords, type ContainerRecord, type SandboxRecord } from '../lookup.js';
 import type { CgroupSample } from './cgroup.js';
@@ -73,7 +73,7 @@ export class StatsService {
   /** The stats of one container; NOT_FOUND for an unknown ID. A container that is not running has no CPU or memory figures. */
   async containerStats(request: ContainerStatsRequest__Output): Promise<ContainerStatsResponse> {
     const id = requireId(request.containerId, 'container_id');
-    return doing(`getting the stats of container "${id}"`, async () => {
+    return runWithErrorContext(`getting the stats of container "${id}"`, async () => {
       const container = await findContainer(this.ctx.store, id);
       if (!container) throw notFound(`no container with ID "${id}" (list them with: mascri ps -a)`);
       return { stats: (await this.containerFigures(container)).stats };
@@ -82,7 +82,7 @@ export class StatsService {
 
   /** The stats of every running mascri container matching the filter. */
   async listContainerStats(request: ListContainerStatsRequest__Output): Promise<ListContainerStatsResponse> {
-    return doing('listing container stats', async () => {
+    return runWithErrorContext('listing container stats', async () => {
       const filter = request.filter;
       const { containers } = this.listRunning();
       const wanted = containers.filter(
@@ -97,7 +97,7 @@ export class StatsService {
   /** The stats of one pod: CPU, memory and processes summed over its containers, its network, and each container's stats. */
   async podSandboxStats(request: PodSandboxStatsRequest__Output): Promise<PodSandboxStatsResponse> {
     const id = requireId(request.podSandboxId, 'pod_sandbox_id');
-    return doing(`getting the stats of pod sandbox "${id}"`, async () => {
+    return runWithErrorContext(`getting the stats of pod sandbox "${id}"`, async () => {
       const sandbox = await findSandbox(this.ctx.store, id);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${id}" (list them with: mascri pods)`);
       const members = this.listRunning().containers.filter((c) => c.meta.sandboxId === sandbox.inspect.Id);
@@ -107,7 +107,7 @@ export class StatsService {
 
   /** The stats of every ready mascri pod matching the filter. */
   async listPodSandboxStats(request: ListPodSandboxStatsRequest__Output): Promise<ListPodSandboxStatsResponse> {
-    return doing('listing pod sandbox stats', async () => {
+    return runWithErrorContext('listing pod sandbox stats', async () => {
       const filter = request.filter;
       const { sandboxes, containers } = this.listRunning();
       const wanted = sandboxes.filter(({ inspect, meta }) => matchesIdPrefix(inspect.Id, filter?.id) && matchesLabelSelector(meta.labels, filter?.labelSelector));
@@ -123,7 +123,7 @@ export class StatsService {
 
   /** cAdvisor-style metrics of every ready pod: the pod's own (pause container and network) and each container's. */
   async listPodSandboxMetrics(): Promise<ListPodSandboxMetricsResponse> {
-    return doing('listing pod sandbox metrics', async () => {
+    return runWithErrorContext('listing pod sandbox metrics', async () => {
       const { sandboxes, containers } = this.listRunning();
       const podMetrics = await Promise.all(sandboxes.map((sandbox) => this.podMetrics(sandbox, containers.filter((c) => c.meta.sandboxId === sandbox.inspect.Id))));
       return { podMetrics };
@@ -133,7 +133,7 @@ export class StatsService {
   /** Changes a container's CPU and memory limits live (`docker update`); ContainerStatus shows them at once. */
   async updateContainerResources(request: UpdateContainerResourcesRequest__Output): Promise<Record<string, never>> {
     const id = requireId(request.containerId, 'container_id');
-    return doing(`updating the resources of container "${id}"`, async () => {
+    return runWithErrorContext(`updating the resources of container "${id}"`, async () => {
       const container = await findContainer(this.ctx.store, id);
       if (!container) throw notFound(`no container with ID "${id}" (list them with: mascri ps -a)`);
       if (!request.linux) {
@@ -158,7 +158,7 @@ export class StatsService {
    */
   async updatePodSandboxResources(request: UpdatePodSandboxResourcesRequest__Output): Promise<never> {
     const id = requireId(request.podSandboxId, 'pod_sandbox_id');
-    const sandbox = await doing(`updating the resources of pod sandbox "${id}"`, () => findSandbox(this.ctx.store, id));
+    const sandbox = await runWithErrorContext(`updating the resources of pod sandbox "${id}"`, () => findSandbox(this.ctx.store, id));
     if (!sandbox) throw notFound(`updating the resources of pod sandbox "${id}": no pod sandbox with that ID`);
     throw unimplemented(UNIMPLEMENTED_RPCS.RuntimeService.UpdatePodSandboxResources);
   }

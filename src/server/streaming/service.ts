@@ -11,7 +11,7 @@ import type { PortForwardRequest__Output } from '../../cri/generated/runtime/v1/
 import type { PortForwardResponse } from '../../cri/generated/runtime/v1/PortForwardResponse.js';
 import type { ServerContext } from '../context.js';
 import { checkProcessCommand } from '../../docker/arg-limits.js';
-import { describeCommand, doing } from '../errors.js';
+import { describeCommand, runWithErrorContext } from '../errors.js';
 import { findContainer, findSandbox } from '../lookup.js';
 import { PORT_FORWARD_WS_PROTOCOLS, REMOTE_COMMAND_WS_PROTOCOLS, SPDY_TUNNEL_PREFIX } from '../../streaming/channels.js';
 import { PORT_FORWARD_PROTOCOL, serveSpdyPortForward, serveWebSocketPortForward, type PortForwardTarget } from './port-forward.js';
@@ -102,7 +102,7 @@ export class StreamingService {
     checkStreams(request);
     // What no process could be started with is refused now, not when the client connects.
     checkProcessCommand('cmd', request.cmd);
-    return doing(`preparing exec of ${describeCommand(request.cmd)} in container "${request.containerId}"`, async () => {
+    return runWithErrorContext(`preparing exec of ${describeCommand(request.cmd)} in container "${request.containerId}"`, async () => {
       const container = await this.runningContainer(request.containerId);
       checkProcessCommand('cmd', request.cmd, container.inspect.Config?.Env ?? []);
       const id = container.inspect.Id;
@@ -115,7 +115,7 @@ export class StreamingService {
   async attach(request: AttachRequest__Output): Promise<AttachResponse> {
     if (!request.containerId) throw invalidArgument('container_id is empty');
     checkStreams(request);
-    return doing(`preparing attach to container "${request.containerId}"`, async () => {
+    return runWithErrorContext(`preparing attach to container "${request.containerId}"`, async () => {
       const container = await this.runningContainer(request.containerId);
       const id = container.inspect.Id;
       // Without stdin_once (Docker's StdinOnce), the end of the client's input must not end the container's.
@@ -130,7 +130,7 @@ export class StreamingService {
     if (!request.podSandboxId) throw invalidArgument('pod_sandbox_id is empty');
     const ports = request.port ?? [];
     for (const port of ports) if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidArgument(`port ${port} is not a TCP port (1-65535)`);
-    return doing(`preparing port forwarding to pod sandbox "${request.podSandboxId}"`, async () => {
+    return runWithErrorContext(`preparing port forwarding to pod sandbox "${request.podSandboxId}"`, async () => {
       const sandbox = await findSandbox(this.ctx.store, request.podSandboxId);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${request.podSandboxId}"`);
       if (!sandbox.inspect.State.Running) throw failedPrecondition(`pod sandbox "${sandbox.inspect.Id}" is not ready (its pause container is ${sandbox.inspect.State.Status})`);
