@@ -1,7 +1,7 @@
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { Logger } from '../common/logger.js';
 import type { HostCapabilities } from '../docker/host-grants.js';
-import { hostSummary } from './host.js';
+import { hostSummary } from './host-summary.js';
 
 /** Finds out once what the host grants (retrying while the Docker daemon does not answer). */
 export class HostProbe {

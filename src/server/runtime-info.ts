@@ -8,7 +8,7 @@ import type { StatusResponse } from '../cri/generated/runtime/v1/StatusResponse.
 import type { VersionResponse } from '../cri/generated/runtime/v1/VersionResponse.js';
 import type { RuntimeCondition } from '../cri/generated/runtime/v1/RuntimeCondition.js';
 import type { ServerContext } from './context.js';
-import { hostSummary } from './host.js';
+import { hostSummary } from './host-summary.js';
 import { UNIMPLEMENTED_RPCS } from './cri-methods.js';
 
 /** The CRI API version string that runtimes report in VersionResponse.version. */

@@ -1,4 +1,4 @@
-/** Sums up what the host grants for Status and `mascri info`; the adapter's host (src/docker/host.ts) finds it out, src/docker/host-grants.ts holds the facts. */
+/** What the host grants, summed up for Status, `mascri info` and the log; src/docker/host.ts finds it out (HostProbe asks it once), src/docker/host-grants.ts holds the facts. */
 import { SANDBOX_OOM_SCORE_ADJ, type HostCapabilities } from '../docker/host-grants.js';
 
 /** A summary for Status verbose info and `mascri info`. */
