@@ -3,7 +3,7 @@ import type { DockerAdapter } from '../docker/adapter.js';
 import type { CrashPoints } from './crash-points.js';
 import type { HostProbe } from './host-probe.js';
 import type { PendingRemovals } from './rollbacks.js';
-import type { ContainerLogs } from './container-logs.js';
+import type { ContainerLogs } from './logs/container-logs.js';
 import type { ContainerStore } from './store.js';
 
 /** Settings of a running server. */

@@ -18,7 +18,7 @@ import { SandboxService } from './sandboxes.js';
 import { ContainerService } from './containers.js';
 import { ExecService } from './exec.js';
 import { EventService } from './events.js';
-import { ContainerLogManager } from './logs/container-log-copier.js';
+import { ContainerLogCopier } from './logs/container-log-copier.js';
 import { ContainerStore } from './store.js';
 import { containerState } from '../docker/convert.js';
 import { checkInstanceName } from '../docker/naming.js';
@@ -102,7 +102,7 @@ export class MascriServer {
       log: options.log,
       options: { podInfraImage: options.podInfraImage, instance },
       host: new HostProbe(options.docker, options.log),
-      logs: new ContainerLogManager({ stateDir: join(options.stateDir ?? DEFAULT_STATE_DIR, 'logs'), log: options.log }),
+      logs: new ContainerLogCopier({ stateDir: join(options.stateDir ?? DEFAULT_STATE_DIR, 'logs'), log: options.log }),
       store: new ContainerStore(options.docker, options.log, { instance }),
       crash: CrashPoints.fromEnvironment(process.env, options.docker.cli, options.log),
       rollbacks: new PendingRemovals(options.docker.containers, options.log),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, test, type TestContext } from 'node:test';
 import { GrpcCode } from '../../common/errors.js';
 import { Logger } from '../../common/logger.js';
-import { ContainerLogManager, POLL_INTERVAL_MS, parseSavedPosition } from './container-log-copier.js';
+import { ContainerLogCopier, POLL_INTERVAL_MS, parseSavedPosition } from './container-log-copier.js';
 
 const ID = 'c0ffee1234';
 let dir: string;
@@ -14,7 +14,7 @@ let dockerLog: string;
 let criLog: string;
 let stateDir: string;
 let logLines: string[];
-let managers: ContainerLogManager[];
+let copiers: ContainerLogCopier[];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mascri-logs-'));
@@ -23,18 +23,18 @@ beforeEach(async () => {
   stateDir = join(dir, 'state');
   await mkdir(join(dir, 'docker'));
   logLines = [];
-  managers = [];
+  copiers = [];
 });
 
 afterEach(async () => {
-  for (const manager of managers) await manager.close();
+  for (const copier of copiers) await copier.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-function newManager(): ContainerLogManager {
-  const manager = new ContainerLogManager({ stateDir, log: new Logger('debug', (line) => logLines.push(line)) });
-  managers.push(manager);
-  return manager;
+function newCopier(): ContainerLogCopier {
+  const copier = new ContainerLogCopier({ stateDir, log: new Logger('debug', (line) => logLines.push(line)) });
+  copiers.push(copier);
+  return copier;
 }
 
 let clock = 0;
@@ -71,7 +71,7 @@ async function eventually(what: string, check: () => Promise<boolean>, timeoutMs
   }
 }
 
-/** The manager's poll under the test's control: `poll()` runs it once, as if POLL_INTERVAL_MS had passed (enable before the first follow). */
+/** The copier's poll under the test's control: `poll()` runs it once, as if POLL_INTERVAL_MS had passed (enable before the first follow). */
 function fakePoll(t: TestContext): () => void {
   t.mock.timers.enable({ apis: ['setInterval'] });
   return () => t.mock.timers.tick(POLL_INTERVAL_MS);
@@ -79,19 +79,19 @@ function fakePoll(t: TestContext): () => void {
 
 test('copies a Docker log into a CRI file, whole lines only, and keeps following it', async () => {
   await writeDocker(dockerLine('one\n'), dockerLine('err\n', 'stderr'), dockerLine('split-'), dockerLine('line\n'));
-  const manager = newManager();
-  await manager.follow(ID, dockerLog, criLog);
+  const copier = newCopier();
+  await copier.follow(ID, dockerLog, criLog);
   assert.ok(existsSync(criLog), 'the CRI file exists when follow returns');
-  await manager.flush(ID);
+  await copier.flush(ID);
   assert.deepEqual(await criContents(), ['stdout F one', 'stderr F err', 'stdout P split-', 'stdout F line']);
 
   // A JSON line written in two halves is copied once it is whole.
   const half = dockerLine('two halves\n');
   await writeDocker(dockerLine('three\n'), half.slice(0, 10));
-  await manager.flush(ID);
+  await copier.flush(ID);
   assert.deepEqual((await criContents()).slice(4), ['stdout F three']);
   await writeDocker(half.slice(10));
-  await manager.flush(ID);
+  await copier.flush(ID);
   assert.deepEqual((await criContents()).slice(4), ['stdout F three', 'stdout F two halves']);
 
   // Without flush: the watch (or the poll) picks new lines up.
@@ -109,15 +109,15 @@ test('copies a Docker log into a CRI file, whole lines only, and keeps following
 
 test('follow is idempotent per container', async () => {
   await writeDocker(dockerLine('once\n'));
-  const manager = newManager();
-  await Promise.all([manager.follow(ID, dockerLog, criLog), manager.follow(ID, dockerLog, criLog)]);
-  await manager.follow(ID, dockerLog, criLog);
-  await manager.flush(ID);
+  const copier = newCopier();
+  await Promise.all([copier.follow(ID, dockerLog, criLog), copier.follow(ID, dockerLog, criLog)]);
+  await copier.follow(ID, dockerLog, criLog);
+  await copier.flush(ID);
   assert.deepEqual(await criContents(), ['stdout F once']);
 });
 
 test('a restart resumes where it stopped: lines written while down are copied, none twice', async () => {
-  const first = newManager();
+  const first = newCopier();
   await writeDocker(dockerLine('before 1\n'), dockerLine('before 2\n'));
   await first.follow(ID, dockerLog, criLog);
   await first.flush(ID);
@@ -126,7 +126,7 @@ test('a restart resumes where it stopped: lines written while down are copied, n
   const half = dockerLine('straddling\n');
   await writeDocker(dockerLine('while down 1\n'), dockerLine('while down 2\n', 'stderr'), half.slice(0, 7));
 
-  const second = newManager();
+  const second = newCopier();
   await second.follow(ID, dockerLog, criLog);
   await second.flush(ID);
   await writeDocker(half.slice(7), dockerLine('after\n'));
@@ -135,7 +135,7 @@ test('a restart resumes where it stopped: lines written while down are copied, n
 });
 
 test('lines written to the CRI file but not saved before a crash are not repeated', async () => {
-  const first = newManager();
+  const first = newCopier();
   await writeDocker(dockerLine('saved\n'));
   await first.follow(ID, dockerLog, criLog);
   await first.flush(ID);
@@ -147,7 +147,7 @@ test('lines written to the CRI file but not saved before a crash are not repeate
   await rename(join(dir, 'old-state'), statePath); // as if the process died between the write and the save
 
   await writeDocker(dockerLine('later\n'));
-  const second = newManager();
+  const second = newCopier();
   await second.follow(ID, dockerLog, criLog);
   await second.flush(ID);
   assert.deepEqual(await criContents(), ['stdout F saved', 'stdout F copied, position lost', 'stdout F later']);
@@ -156,39 +156,39 @@ test('lines written to the CRI file but not saved before a crash are not repeate
 
 test('forget stops following after a final copy; follow resumes it without repeating lines', async (t) => {
   const poll = fakePoll(t);
-  const manager = newManager();
+  const copier = newCopier();
   // Another container, still followed: the poll keeps running, and its copy shows the poll has run.
   const witness = 'feedface';
   const witnessDocker = join(dir, 'docker', `${witness}-json.log`);
   const witnessCri = join(dir, 'pods', 'web', 'witness', '0.log');
-  await manager.follow(witness, witnessDocker, witnessCri);
+  await copier.follow(witness, witnessDocker, witnessCri);
   await writeDocker(dockerLine('a\n'));
-  await manager.follow(ID, dockerLog, criLog);
+  await copier.follow(ID, dockerLog, criLog);
   await writeDocker(dockerLine('b\n'));
-  await manager.forget(ID);
+  await copier.forget(ID);
   assert.deepEqual(await criContents(), ['stdout F a', 'stdout F b']);
   await writeDocker(dockerLine('c\n'));
   await appendFile(witnessDocker, dockerLine('w\n'));
   poll();
-  await manager.flush(witness);
+  await copier.flush(witness);
   assert.deepEqual(await criContents(witnessCri), ['stdout F w'], 'the poll ran');
   assert.deepEqual(await criContents(), ['stdout F a', 'stdout F b'], 'no copying after forget');
-  await manager.follow(ID, dockerLog, criLog);
-  await manager.flush(ID);
+  await copier.follow(ID, dockerLog, criLog);
+  await copier.flush(ID);
   assert.deepEqual(await criContents(), ['stdout F a', 'stdout F b', 'stdout F c']);
 });
 
 test('reopen moves later lines to a new file at the same path, losing and repeating none', async () => {
-  const manager = newManager();
+  const copier = newCopier();
   await writeDocker(dockerLine('old 1\n'), dockerLine('old 2\n'));
-  await manager.follow(ID, dockerLog, criLog);
-  await manager.flush(ID);
+  await copier.follow(ID, dockerLog, criLog);
+  await copier.flush(ID);
   const rotated = `${criLog}.20261123-100000`;
   await rename(criLog, rotated);
   await writeDocker(dockerLine('between\n'));
-  await manager.reopen(ID);
+  await copier.reopen(ID);
   await writeDocker(dockerLine('new 1\n'));
-  await manager.flush(ID);
+  await copier.flush(ID);
   const old = await criContents(rotated);
   const current = await criContents();
   assert.deepEqual(old.slice(0, 2), ['stdout F old 1', 'stdout F old 2']);
@@ -198,47 +198,47 @@ test('reopen moves later lines to a new file at the same path, losing and repeat
 });
 
 test('reopen of a container not followed is FAILED_PRECONDITION', async () => {
-  await assert.rejects(newManager().reopen('nope'), (error: { code?: number }) => error.code === GrpcCode.FAILED_PRECONDITION);
+  await assert.rejects(newCopier().reopen('nope'), (error: { code?: number }) => error.code === GrpcCode.FAILED_PRECONDITION);
 });
 
 test('forget with removeFiles deletes the CRI file and the saved position, even after a restart', async () => {
-  const manager = newManager();
+  const copier = newCopier();
   await writeDocker(dockerLine('x\n'));
-  await manager.follow(ID, dockerLog, criLog);
-  await manager.flush(ID);
+  await copier.follow(ID, dockerLog, criLog);
+  await copier.flush(ID);
   const statePath = join(stateDir, `${ID}.json`);
   assert.ok(existsSync(criLog) && existsSync(statePath));
-  await manager.forget(ID, { removeFiles: true });
+  await copier.forget(ID, { removeFiles: true });
   assert.ok(!existsSync(criLog) && !existsSync(statePath));
 
   // A container not followed by this run (exited before a restart): the saved position says where its file is.
   const other = 'deadbeef';
   const otherCri = join(dir, 'pods', 'other.log');
-  await manager.follow(other, dockerLog, otherCri);
-  await manager.forget(other);
-  await manager.close();
+  await copier.follow(other, dockerLog, otherCri);
+  await copier.forget(other);
+  await copier.close();
   assert.ok(existsSync(otherCri));
-  await newManager().forget(other, { removeFiles: true });
+  await newCopier().forget(other, { removeFiles: true });
   assert.ok(!existsSync(otherCri) && !existsSync(join(stateDir, `${other}.json`)));
 });
 
 test("Docker's log rotation: the rest of the old file, then the new one", async () => {
-  const manager = newManager();
+  const copier = newCopier();
   await writeDocker(dockerLine('1\n'));
-  await manager.follow(ID, dockerLog, criLog);
-  await manager.flush(ID);
+  await copier.follow(ID, dockerLog, criLog);
+  await copier.flush(ID);
   await writeDocker(dockerLine('2\n'));
   await rename(dockerLog, `${dockerLog}.1`);
   await writeDocker(dockerLine('3\n'));
-  await manager.flush(ID);
+  await copier.flush(ID);
   assert.deepEqual(await criContents(), ['stdout F 1', 'stdout F 2', 'stdout F 3']);
 
   // Rotated while mascri was down.
-  await manager.close();
+  await copier.close();
   await writeDocker(dockerLine('4\n'));
   await rename(`${dockerLog}`, `${dockerLog}.1`);
   await writeDocker(dockerLine('5\n'));
-  const second = newManager();
+  const second = newCopier();
   await second.follow(ID, dockerLog, criLog);
   await second.flush(ID);
   assert.deepEqual(await criContents(), ['stdout F 1', 'stdout F 2', 'stdout F 3', 'stdout F 4', 'stdout F 5']);
@@ -246,9 +246,9 @@ test("Docker's log rotation: the rest of the old file, then the new one", async 
 
 test('a Docker log that appears later is copied; one that vanishes is logged, not thrown', async (t) => {
   const poll = fakePoll(t);
-  const manager = newManager();
-  await manager.follow(ID, dockerLog, criLog);
-  await manager.flush(ID);
+  const copier = newCopier();
+  await copier.follow(ID, dockerLog, criLog);
+  await copier.flush(ID);
   assert.ok(existsSync(criLog));
   assert.deepEqual(await criContents(), []);
   await writeDocker(dockerLine('late\n'));
@@ -258,23 +258,23 @@ test('a Docker log that appears later is copied; one that vanishes is logged, no
   await writeDocker(dockerLine('last words\n'));
   const before = logLines.length;
   await rm(dockerLog);
-  await manager.flush(ID);
+  await copier.flush(ID);
   poll(); // a poll with the file gone
-  await manager.flush(ID);
+  await copier.flush(ID);
   assert.deepEqual(await criContents(), ['stdout F late', 'stdout F last words']);
   assert.equal(logLines.slice(before).filter((line) => line.includes('does not exist')).length, 1, 'a lasting condition is logged once');
 
   // The same path with a new file starts from its beginning.
   await writeDocker(dockerLine('reborn\n'));
-  await manager.flush(ID);
+  await copier.flush(ID);
   assert.deepEqual(await criContents(), ['stdout F late', 'stdout F last words', 'stdout F reborn']);
 });
 
 test('lines that are not Docker entries are skipped with a warning', async () => {
-  const manager = newManager();
+  const copier = newCopier();
   await writeDocker(dockerLine('ok\n'), 'garbage\n', dockerLine('still ok\n'));
-  await manager.follow(ID, dockerLog, criLog);
-  await manager.flush(ID);
+  await copier.follow(ID, dockerLog, criLog);
+  await copier.flush(ID);
   assert.deepEqual(await criContents(), ['stdout F ok', 'stdout F still ok']);
   assert.ok(logLines.some((line) => line.includes('"level":"warn"') && line.includes('not log entries')));
 });
@@ -284,9 +284,9 @@ test('a large backlog with long split lines is copied whole', async () => {
   const lines: string[] = [];
   for (let i = 0; i < 400; i++) lines.push(dockerLine(big), dockerLine(`end ${i}\n`, i % 2 ? 'stderr' : 'stdout'));
   await writeDocker(...lines);
-  const manager = newManager();
-  await manager.follow(ID, dockerLog, criLog);
-  await manager.flush(ID);
+  const copier = newCopier();
+  await copier.follow(ID, dockerLog, criLog);
+  await copier.flush(ID);
   const contents = await criContents();
   assert.equal(contents.length, 800);
   assert.equal(contents[0], `stdout P ${big}`);
@@ -297,9 +297,9 @@ test('an unusable state file is ignored (copy from the start), and a broken stat
   await mkdir(stateDir, { recursive: true });
   await writeFile(join(stateDir, `${ID}.json`), '{not json');
   await writeDocker(dockerLine('from the start\n'));
-  const manager = newManager();
-  await manager.follow(ID, dockerLog, criLog);
-  await manager.flush(ID);
+  const copier = newCopier();
+  await copier.follow(ID, dockerLog, criLog);
+  await copier.flush(ID);
   assert.deepEqual(await criContents(), ['stdout F from the start']);
   assert.equal(parseSavedPosition('{"version":1}'), undefined);
 });

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { failedPrecondition } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { convertDockerLogLines } from '../../cri/log-format.js';
+import type { ContainerLogs } from './container-logs.js';
 
 /** How often every followed log is checked even without a file event (fs.watch misses some filesystems). */
 export const POLL_INTERVAL_MS = 500;
@@ -50,7 +51,7 @@ interface OpenFile {
  * Copies each container's Docker json-file log into its CRI log file, and keeps doing so as
  * the container writes. Positions survive restarts of mascri, so nothing is lost or repeated.
  */
-export class ContainerLogManager {
+export class ContainerLogCopier implements ContainerLogs {
   private readonly stateDir: string;
   private readonly log: Logger;
   private readonly copies = new Map<string, LogCopy>();

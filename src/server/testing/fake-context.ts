@@ -7,7 +7,7 @@ import { silentLogger } from '../../common/logger.js';
 import type { RuntimeServiceDefinition } from '../../cri/generated/runtime/v1/RuntimeService.js';
 import { loadCri } from '../../cri/proto.js';
 import { FAKE_DOCKER_INFO, FakeDocker } from '../../docker/fake-adapter.js';
-import type { ContainerLogs } from '../container-logs.js';
+import type { ContainerLogs } from '../logs/container-logs.js';
 import type { ServerContext } from '../context.js';
 import { CrashPoints } from '../crash-points.js';
 import type { CriMethod } from '../cri-methods.js';

@@ -1,4 +1,4 @@
-/** What the server needs from the container log pipeline (src/server/logs/). */
+/** What the server needs from the container log pipeline; ContainerLogCopier (container-log-copier.ts) is the real one. */
 export interface ContainerLogs {
   /** Starts (or resumes) copying the container's Docker log into its CRI log file. */
   follow(id: string, dockerLogPath: string, criLogPath: string): Promise<void>;
