@@ -2,6 +2,7 @@
  * Docker's json-file log entries -> the CRI log format the kubelet, `crictl logs` and log
  * collectors read: `<RFC3339Nano time> <stdout|stderr> <F|P> <content>\n`.
  */
+import { parseJsonObject } from '../common/json.js';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -21,14 +22,9 @@ export const PARTIAL_TAG = 'P';
 
 /** One line of a Docker json-file log (without its "\n") -> its entry; undefined when it is not one. */
 export function parseDockerLogLine(line: string): DockerLogEntry | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const { log, stream, time } = value as Record<string, unknown>;
+  const value = parseJsonObject(line);
+  if (!value) return undefined;
+  const { log, stream, time } = value;
   if (typeof log !== 'string' || typeof time !== 'string' || time === '') return undefined;
   if (stream !== 'stdout' && stream !== 'stderr') return undefined;
   return { log, stream, time };

@@ -5,6 +5,7 @@ import { fstatSync, statSync, watch, type BigIntStats, type FSWatcher } from 'no
 import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { failedPrecondition } from '../../common/errors.js';
+import { parseJsonObject } from '../../common/json.js';
 import type { Logger } from '../../common/logger.js';
 import { convertDockerLogLines } from '../../cri/log-format.js';
 import type { ContainerLogs } from './container-logs.js';
@@ -184,14 +185,8 @@ export class ContainerLogCopier implements ContainerLogs {
 
 /** The saved position in a state file's text; undefined when it is not one. */
 export function parseSavedPosition(text: string): SavedLogPosition | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Record<string, unknown>;
+  const v = parseJsonObject(text);
+  if (!v) return undefined;
   if (v.version !== 1 || typeof v.dockerLogPath !== 'string' || typeof v.criLogPath !== 'string') return undefined;
   if (!isIdentity(v.dockerLog) || typeof v.offset !== 'number' || !Number.isSafeInteger(v.offset) || v.offset < 0) return undefined;
   const saved: SavedLogPosition = { version: 1, dockerLogPath: v.dockerLogPath, dockerLog: v.dockerLog, offset: v.offset, criLogPath: v.criLogPath };
