@@ -25,6 +25,14 @@ async function pair(): Promise<{ client: SpdyConnection; server: SpdyConnection;
   };
 }
 
+/** A pair with one stream of `streamtype` open: the client's end and the server's (`peer`). */
+async function pairWithStream(streamtype: string): Promise<Awaited<ReturnType<typeof pair>> & { stream: SpdyStream; peer: SpdyStream }> {
+  const connections = await pair();
+  const opened = new Promise<SpdyStream>((resolve) => connections.server.on('stream', resolve));
+  const stream = await connections.client.createStream({ streamtype });
+  return { ...connections, stream, peer: await opened };
+}
+
 function readAll(stream: SpdyStream): Promise<Buffer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -35,10 +43,7 @@ function readAll(stream: SpdyStream): Promise<Buffer> {
 
 describe('SpdyConnection', () => {
   test('streams open with headers, carry data both ways and half-close with FIN', async () => {
-    const { client, server, close } = await pair();
-    const opened = new Promise<SpdyStream>((resolve) => server.on('stream', resolve));
-    const stream = await client.createStream({ streamtype: 'stdin' });
-    const peer = await opened;
+    const { client, close, stream, peer } = await pairWithStream('stdin');
     assert.equal(stream.id, 1);
     assert.equal(peer.header('streamType'), 'stdin');
     const toServer = readAll(peer);
@@ -54,10 +59,7 @@ describe('SpdyConnection', () => {
   });
 
   test('a megabyte flows through 64 KiB windows kept open by WINDOW_UPDATE', async () => {
-    const { client, server, close } = await pair();
-    const opened = new Promise<SpdyStream>((resolve) => server.on('stream', resolve));
-    const stream = await client.createStream({ streamtype: 'data' });
-    const peer = await opened;
+    const { close, stream, peer } = await pairWithStream('data');
     const payload = Buffer.alloc(1024 * 1024, 7);
     const received = readAll(peer);
     // The server's first WINDOW_UPDATE switches the client to honouring windows.
@@ -70,10 +72,7 @@ describe('SpdyConnection', () => {
   });
 
   test('a reset stream ends for the peer; a closed connection ends every stream', async () => {
-    const { client, server, close } = await pair();
-    const opened = new Promise<SpdyStream>((resolve) => server.on('stream', resolve));
-    const stream = await client.createStream({ streamtype: 'error' });
-    const peer = await opened;
+    const { client, server, close, stream, peer } = await pairWithStream('error');
     const ended = new Promise<void>((resolve) => peer.on('close', () => resolve()));
     peer.resume();
     stream.reset();
@@ -88,10 +87,7 @@ describe('SpdyConnection', () => {
   });
 
   test('data a paused reader has not read yet survives the peer closing the connection', async () => {
-    const { client, server, close } = await pair();
-    const opened = new Promise<SpdyStream>((resolve) => server.on('stream', resolve));
-    const stream = await client.createStream({ streamtype: 'stdout' });
-    const peer = await opened;
+    const { client, server, close, stream, peer } = await pairWithStream('stdout');
     stream.pause(); // a reader held back by a slow stdout
     const payload = Buffer.alloc(200_000, 7);
     await new Promise<void>((resolve) => peer.write(payload, () => resolve()));
