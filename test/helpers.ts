@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CriClient } from '../src/cri/client.js';
@@ -309,7 +310,8 @@ export class TestPods {
   /** Directories to delete (log directories, host paths made for mounts). */
   readonly dirs: string[] = [];
 
-  constructor(private readonly server: () => MascriServer) {}
+  /** `server()` is the suite's server at the time of the call (a test may restart it). */
+  constructor(readonly server: () => MascriServer) {}
 
   /** RunPodSandbox with sandboxConfig(name, extra). */
   async pod(name: string, extra: Record<string, unknown> = {}): Promise<{ id: string; config: Record<string, unknown> }> {
@@ -332,4 +334,22 @@ export class TestPods {
     await removeContainers(this.created);
     for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The hooks most suites share, registered in the suite (or file) this is called in: before its
+ * tests a server is started with `options`, handed to `started` and has busybox pulled; after them
+ * `pods` are cleaned up and the server `pods.server()` names then is stopped. Hooks the caller
+ * registers afterwards run after these.
+ */
+export function setUpServerWithBusybox(pods: TestPods, started: (server: MascriServer) => void, options: ServeOptions = {}): void {
+  before(async () => {
+    const server = await MascriServer.start(options);
+    started(server);
+    await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
+  });
+  after(async () => {
+    await pods.cleanup();
+    await pods.server().stop();
+  });
 }

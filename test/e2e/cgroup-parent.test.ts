@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { BUSYBOX, MascriServer, TestPods, dockerInspect, shellContainer, uniqueSuffix, waitFor } from '../helpers.js';
+import { after, describe, test } from 'node:test';
+import { MascriServer, TestPods, dockerInspect, shellContainer, uniqueSuffix, waitFor, setUpServerWithBusybox } from '../helpers.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -39,13 +39,8 @@ describe('the pod cgroup parent', () => {
   const pods = new TestPods(() => server);
   const top = `mascri-test-${uniqueSuffix()}`;
 
-  before(async () => {
-    server = await MascriServer.start();
-    await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
-  });
+  setUpServerWithBusybox(pods, (started) => (server = started));
   after(async () => {
-    await pods.cleanup();
-    await server.stop();
     // Docker made the parent directories and leaves them; the containers' own went with the containers.
     await waitFor(`the test's cgroup directories to be removed`, async () => {
       for (const dir of cgroupDirs(top)) {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BUSYBOX, HTTPD, MascriServer, TestPods, docker, dockerInspect, shellContainer, waitFor } from '../helpers.js';
+import { BUSYBOX, HTTPD, MascriServer, TestPods, docker, dockerInspect, shellContainer, waitFor, setUpServerWithBusybox } from '../helpers.js';
 
 describe('containers over gRPC', () => {
   let server: MascriServer;
@@ -15,14 +15,9 @@ describe('containers over gRPC', () => {
   const pod = pods.pod.bind(pods);
   const create = (podId: string, podConfig: Record<string, unknown>, config: Record<string, unknown>) => pods.container(podId, podConfig, config);
 
+  setUpServerWithBusybox(pods, (started) => (server = started));
   before(async () => {
-    server = await MascriServer.start();
-    await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
     await server.client.callImage('PullImage', { image: { image: HTTPD } });
-  });
-  after(async () => {
-    await pods.cleanup();
-    await server.stop();
   });
 
   async function runToExit(podId: string, podConfig: Record<string, unknown>, config: Record<string, unknown>) {

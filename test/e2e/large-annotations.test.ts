@@ -3,8 +3,8 @@
  * the Docker containers through a label file, returned byte for byte, also by a restarted mascri.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { BUSYBOX, MascriServer, TestPods, dockerInspect, shellContainer } from '../helpers.js';
+import { describe, test } from 'node:test';
+import { MascriServer, TestPods, dockerInspect, shellContainer, setUpServerWithBusybox } from '../helpers.js';
 
 /** ~240 KiB in all: 140 keys of 1 KiB and one value of ~100 KiB, with multibyte text. */
 function podAnnotations(): Record<string, string> {
@@ -20,14 +20,7 @@ describe('labels and annotations of any size Kubernetes allows', () => {
   let server: MascriServer;
   const pods = new TestPods(() => server);
 
-  before(async () => {
-    server = await MascriServer.start();
-    await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
-  });
-  after(async () => {
-    await pods.cleanup();
-    await server.stop();
-  });
+  setUpServerWithBusybox(pods, (started) => (server = started));
 
   test('a pod with ~240 KiB of annotations and a container with a 100 KiB one start, and the statuses return them exactly, also after a restart', async () => {
     const annotations = podAnnotations();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BUSYBOX, MascriServer, TestPods, dockerContainerNames, dockerInspect, shellContainer, waitFor } from '../helpers.js';
+import { MascriServer, TestPods, dockerContainerNames, dockerInspect, shellContainer, waitFor, setUpServerWithBusybox } from '../helpers.js';
 
 /** Linux's MAX_ARG_STRLEN less the NUL: the longest argument or environment string. */
 const LONGEST = 128 * 1024 - 1;
@@ -49,15 +49,12 @@ describe('environments and commands as large as Linux allows', () => {
     assert.deepEqual(readdirSync(serverTmp), [], 'no temporary file left');
   };
 
+  setUpServerWithBusybox(pods, (started) => (server = started), { env: { TMPDIR: serverTmp } });
   before(async () => {
-    server = await MascriServer.start({ env: { TMPDIR: serverTmp } });
-    await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
     ({ id: podId, config: podConfig } = await pods.pod('large-env'));
     podName = (podConfig.metadata as { name: string }).name;
   });
   after(async () => {
-    await pods.cleanup();
-    await server.stop();
     rmSync(serverTmp, { recursive: true, force: true });
     rmSync(hostDir, { recursive: true, force: true });
   });

@@ -3,22 +3,16 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BUSYBOX, MascriServer, TestPods, dockerContainerNames, shellContainer, waitFor } from '../helpers.js';
+import { MascriServer, TestPods, dockerContainerNames, shellContainer, waitFor, setUpServerWithBusybox } from '../helpers.js';
 
 let server: MascriServer;
 const pods = new TestPods(() => server);
 const outside = mkdtempSync(join(tmpdir(), 'mascri-outside-'));
 
-before(async () => {
-  server = await MascriServer.start();
-  await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
-});
-
+setUpServerWithBusybox(pods, (started) => (server = started));
 after(async () => {
-  await pods.cleanup();
-  await server.stop();
   rmSync(outside, { recursive: true, force: true });
 });
 

@@ -1,9 +1,9 @@
 /** CRI-format container logs: full and partial lines, stderr, and a restart of mascri in the middle. */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { POLL_INTERVAL_MS } from '../../src/server/logs/container-log-copier.js';
-import { BUSYBOX, MascriServer, TestPods, docker, shellContainer, waitFor } from '../helpers.js';
+import { MascriServer, TestPods, docker, shellContainer, waitFor, setUpServerWithBusybox } from '../helpers.js';
 
 const CRI_LINE = /^(\S+) (stdout|stderr) (F|P) (.*)$/;
 
@@ -31,14 +31,9 @@ describe('container logs', () => {
   const pods = new TestPods(() => server);
   const { created } = pods;
 
+  setUpServerWithBusybox(pods, (started) => (server = started));
   before(async () => {
-    server = await MascriServer.start();
-    await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
     ({ id: podId, config: podConfig } = await pods.pod('logs'));
-  });
-  after(async () => {
-    await pods.cleanup();
-    await server.stop();
   });
 
   async function runToExit(name: string, script: string): Promise<{ id: string; logPath: string }> {

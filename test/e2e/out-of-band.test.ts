@@ -1,20 +1,12 @@
 /** Pods whose Docker containers are removed behind mascri's back are still stopped and removed whole. */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { BUSYBOX, MascriServer, TestPods, docker, dockerInspect, shellContainer, waitFor } from '../helpers.js';
+import { test } from 'node:test';
+import { MascriServer, TestPods, docker, dockerInspect, shellContainer, waitFor, setUpServerWithBusybox } from '../helpers.js';
 
 let server: MascriServer;
 const pods = new TestPods(() => server);
 
-before(async () => {
-  server = await MascriServer.start();
-  await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
-});
-
-after(async () => {
-  await pods.cleanup();
-  await server.stop();
-});
+setUpServerWithBusybox(pods, (started) => (server = started));
 
 async function podWithTwoContainers(name: string): Promise<{ podId: string; containers: string[] }> {
   const { id, config } = await pods.pod(name);

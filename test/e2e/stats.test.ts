@@ -1,10 +1,10 @@
 /** Stats and resource updates end to end: figures read from the real cgroups, `docker update`, and the stats/statsp/update commands. */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { status as GrpcCode } from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
-import { BIN, BUSYBOX, MascriServer, TestPods, dockerInspect, shellContainer, waitFor } from '../helpers.js';
+import { BIN, MascriServer, TestPods, dockerInspect, shellContainer, waitFor, setUpServerWithBusybox } from '../helpers.js';
 
 const CPU_LOOP = 'while :; do :; done';
 const MiB = 1024 * 1024;
@@ -29,14 +29,7 @@ describe('stats and resource updates', () => {
   const pod = pods.pod.bind(pods);
   const run = (podId: string, podConfig: Record<string, unknown>, config: Record<string, unknown>, start = true) => pods.container(podId, podConfig, config, start);
 
-  before(async () => {
-    server = await MascriServer.start();
-    await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
-  });
-  after(async () => {
-    await pods.cleanup();
-    await server.stop();
-  });
+  setUpServerWithBusybox(pods, (started) => (server = started));
 
   /** Removes a pod and its containers: busy loops must not slow the tests after them. */
   async function removePod(id: string): Promise<void> {

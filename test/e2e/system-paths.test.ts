@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BUSYBOX, DaemonRelay, MascriServer, TestPods, docker, dockerInspect, removeContainers, sandboxConfig, shellContainer } from '../helpers.js';
+import { BUSYBOX, DaemonRelay, MascriServer, TestPods, docker, dockerInspect, removeContainers, sandboxConfig, shellContainer, setUpServerWithBusybox } from '../helpers.js';
 
 /** What a kubelet sends for procMount: Default (Kubernetes' lists, one path more than Docker 20.10's). */
 const KUBELET_MASKED = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
@@ -22,14 +22,7 @@ describe('masked and read-only paths', () => {
   const pods = new TestPods(() => server);
   const { created, dirs } = pods;
 
-  before(async () => {
-    server = await MascriServer.start();
-    await server.client.callImage('PullImage', { image: { image: BUSYBOX } });
-  });
-  after(async () => {
-    await pods.cleanup();
-    await server.stop();
-  });
+  setUpServerWithBusybox(pods, (started) => (server = started));
 
   async function startWith(name: string, securityContext: Record<string, unknown>): Promise<string> {
     const { id: podId, config: podConfig } = await pods.pod(name);
