@@ -1,6 +1,6 @@
 /**
  * What a host lets Docker grant a container (capabilities, oom_score_adj, cgroup and security facts),
- * the facts the sandbox and container arguments are built from. Pure: src/server/host.ts reads them.
+ * the facts the sandbox and container arguments are built from. Pure: src/docker/host.ts reads the host to find them out.
  */
 import type { DockerInfo } from './types.js';
 
