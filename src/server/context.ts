@@ -2,7 +2,7 @@ import type { Logger } from '../common/logger.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { CrashPoints } from './crash-points.js';
 import type { HostProbe } from './host-probe.js';
-import type { PendingRemovals } from './rollbacks.js';
+import type { PendingRemovals } from './pending-removals.js';
 import type { ContainerLogs } from './logs/container-logs.js';
 import type { ContainerStore } from './store.js';
 

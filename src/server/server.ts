@@ -12,7 +12,7 @@ import { notImplementedMessage, type CriServiceName } from './cri-methods.js';
 import { toServiceError } from './errors.js';
 import { CrashPoints } from './crash-points.js';
 import { HostProbe } from './host-probe.js';
-import { PendingRemovals } from './rollbacks.js';
+import { PendingRemovals } from './pending-removals.js';
 import { ImageService } from './images.js';
 import { SandboxService } from './sandboxes.js';
 import { ContainerService } from './containers.js';

@@ -12,7 +12,7 @@ import type { ServerContext } from '../context.js';
 import { CrashPoints } from '../crash-points.js';
 import type { CriMethod } from '../cri-methods.js';
 import { describeHost } from '../../docker/host-grants.js';
-import { PendingRemovals } from '../rollbacks.js';
+import { PendingRemovals } from '../pending-removals.js';
 import { ContainerStore } from '../store.js';
 
 /** A ContainerLogs that copies nothing and records what it was asked. */

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, mock, test } from 'node:test';
 import { Logger } from '../common/logger.js';
 import { DockerError } from '../docker/errors.js';
 import type { DockerContainerInspect } from '../docker/types.js';
-import { PendingRemovals } from './rollbacks.js';
+import { PendingRemovals } from './pending-removals.js';
 
 const quiet = new Logger('error', () => undefined);
 
