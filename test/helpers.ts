@@ -55,6 +55,8 @@ export interface ServeOptions {
   extraArgs?: string[];
   /** Reuse this socket path instead of a fresh one. */
   socket?: string;
+  /** With `socket`: the server that had it (killed), whose temporary directory this one removes when it stops. */
+  replacing?: MascriServer;
 }
 
 /**
@@ -93,7 +95,7 @@ export class MascriServer {
 
   /** Starts `mascri serve` on a fresh temporary socket and waits until it answers Version. */
   static async start(options: ServeOptions = {}): Promise<MascriServer> {
-    const dir = options.socket ? undefined : mkdtempSync(join(tmpdir(), 'mascri-e2e-'));
+    const dir = options.socket ? options.replacing?.dir : mkdtempSync(join(tmpdir(), 'mascri-e2e-'));
     const socket = options.socket ?? join(dir!, 'mascri.sock');
     const proc = spawn(
       process.execPath,

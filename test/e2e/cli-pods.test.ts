@@ -74,7 +74,7 @@ describe('mascri sandbox commands', () => {
     const dir = server.dir;
     server.proc.kill('SIGKILL');
     await new Promise((resolve) => server.proc.once('exit', resolve));
-    server = await MascriServer.start({ socket });
+    server = await MascriServer.start({ socket, replacing: server });
     const afterRestart = (await server.cli(['pods', '-o', 'json'])).stdout;
     assert.deepEqual(JSON.parse(afterRestart), JSON.parse(before));
     if (dir) leftovers.push(dir); // it holds the socket the new server reuses

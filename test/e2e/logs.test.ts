@@ -109,7 +109,7 @@ describe('container logs', () => {
       const { stdout } = await docker(['logs', containerId]);
       return stdout.split('\n').filter(Boolean).length >= behind ? true : undefined;
     });
-    server = await MascriServer.start({ socket });
+    server = await MascriServer.start({ socket, replacing: server });
     const status = await waitFor('the counter to finish', async () => {
       const { status } = await server.client.callRuntime('ContainerStatus', { containerId });
       return status!.state === 'CONTAINER_EXITED' ? status! : undefined;

@@ -194,7 +194,7 @@ describe('pod sandboxes over gRPC', () => {
     server.proc.kill('SIGKILL');
     await new Promise((resolve) => server.proc.once('exit', resolve));
     const dir = server.dir;
-    server = await MascriServer.start({ socket });
+    server = await MascriServer.start({ socket, replacing: server });
     if (dir) dirs.push(dir);
 
     const afterRestart = await server.client.callRuntime('ListPodSandbox', { filter: { labelSelector: { app: 'restart' } } });
