@@ -34,20 +34,18 @@ export const EXEC_MARKER = 'MASCRI_EXEC_ID';
 
 /** SIGKILLs every host process carrying the exec marker in its environment; answers how many. */
 export async function killMarkedProcesses(marker: string): Promise<number> {
-  const needle = Buffer.from(`${EXEC_MARKER}=${marker}\0`);
   let killed = 0;
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const environ = await readFile(`/proc/${entry}/environ`).catch(() => undefined);
-    if (!environ || !environ.includes(needle)) continue;
-    try {
-      process.kill(Number(entry), 'SIGKILL');
-      killed++;
-    } catch {
-      // already gone
-    }
-  }
+  for await (const { pid } of processesWhoseEnvironHolds(`${EXEC_MARKER}=${marker}\0`)) if (kill(pid)) killed++;
   return killed;
+}
+
+/** The host's processes (other than this one) whose environment holds `needle`, with that environment's text. */
+async function* processesWhoseEnvironHolds(needle: string): AsyncGenerator<{ pid: number; environ: string }> {
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const environ = await readFile(`/proc/${name}/environ`, 'utf8').catch(() => undefined);
+    if (environ?.includes(needle)) yield { pid: Number(name), environ };
+  }
 }
 
 /** A marked process whose parent is gone. */
@@ -69,7 +67,7 @@ const ENDLESS_VERBS = new Set(['exec', 'attach', 'events', 'logs', 'stats', 'wai
  * a child of that instance by a server that is no longer running (`markerAlive` false). Pure.
  */
 export function classifyOrphan(pid: number, env: Record<string, string>, argv: string[], instance: string, markerAlive: boolean): Orphan | undefined {
-  if (env[CHILD_INSTANCE_VAR] === undefined || env[CHILD_INSTANCE_VAR] !== instance || markerAlive) return undefined;
+  if (env[CHILD_INSTANCE_VAR] !== instance || markerAlive) return undefined;
   const verb = dockerVerb(argv);
   return { pid, argv, write: verb !== undefined && WRITE_VERBS.has(verb) && !ENDLESS_VERBS.has(verb) };
 }
@@ -121,13 +119,8 @@ async function readStat(pid: number): Promise<{ state: string; parentPid: number
 /** The orphans of `instance` running on this host now (from /proc). */
 export async function findOrphans(instance: string): Promise<Orphan[]> {
   const orphans: Orphan[] = [];
-  for (const name of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pid === process.pid) continue;
+  for await (const { pid, environ } of processesWhoseEnvironHolds(CHILD_PID_VAR)) {
     try {
-      const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
-      if (!environ.includes(CHILD_PID_VAR)) continue;
       const env = parseEnviron(environ);
       const marker = markedParent(env);
       const stat = await readStat(pid);
@@ -139,7 +132,7 @@ export async function findOrphans(instance: string): Promise<Orphan[]> {
       const orphan = classifyOrphan(pid, env, argv, instance, markerAlive);
       if (orphan) orphans.push(orphan);
     } catch {
-      // gone meanwhile, or not ours to read
+      // gone meanwhile
     }
   }
   return orphans;
@@ -178,11 +171,13 @@ export async function settleOrphans(instance: string, waitMs: number): Promise<O
   return { waited: waited.filter((orphan) => !left.includes(orphan)), killed: [...killed, ...left] };
 }
 
-function kill(pid: number): void {
+/** SIGKILLs a process; false when it was already gone. */
+function kill(pid: number): boolean {
   try {
     process.kill(pid, 'SIGKILL');
+    return true;
   } catch {
-    // already gone
+    return false;
   }
 }
 
