@@ -3,7 +3,7 @@ import { markChildrenOf, removeStaleTempDirs, settleOrphans, type OrphanOutcome 
 import { DockerCli, type DockerCallObserver, type DockerProgressObserver } from './cli.js';
 import { DockerContainers } from './containers.js';
 import type { HostConfigExtras } from './create-relay.js';
-import { DockerEventStream, type EventStreamHandlers } from './events.js';
+import { DockerEventStream, containerEventFilters, imageEventFilters, type EventStreamHandlers } from './events.js';
 import { LocalHost, type DockerHostApi } from './host.js';
 import { DockerImages, type RegistryAuth } from './images.js';
 import { PodNetwork, type DockerNetworkApi } from './network.js';
@@ -52,6 +52,8 @@ export interface DockerContainersApi {
 export interface DockerImagesApi {
   /** undefined when Docker has no such image. */
   inspect(ref: string): Promise<DockerImageInspect | undefined>;
+  /** Inspects by name, ID or digest; missing ones are left out (one docker call). */
+  inspectAll(refs: readonly string[]): Promise<DockerImageInspect[]>;
   list(): Promise<DockerImageInspect[]>;
   pull(ref: string, auth?: RegistryAuth, signal?: AbortSignal): Promise<void>;
   /** False when there was no such image. */
@@ -76,6 +78,8 @@ export interface DockerEventSource {
 export interface DockerEventsApi {
   /** A new, not yet started stream of the events of containers carrying `label` (`key` or `key=value`). */
   follow(label: string): DockerEventSource;
+  /** A new, not yet started stream of image events (pull, tag, untag, delete, import, load). */
+  followImages(): DockerEventSource;
 }
 
 /** The processes mascri starts, as a server of one instance: marked, and those of a killed server found again. */
@@ -116,7 +120,7 @@ export function createDockerAdapter(binary = 'docker', log?: Logger): DockerAdap
     images: new DockerImages(cli),
     system: new DockerSystem(cli),
     containers: new DockerContainers(cli),
-    events: { follow: (label) => new DockerEventStream(cli, label) },
+    events: { follow: (label) => new DockerEventStream(cli, containerEventFilters(label)), followImages: () => new DockerEventStream(cli, imageEventFilters()) },
     sessions: new DockerSessions(cli),
     network: new PodNetwork(),
     host: new LocalHost(),

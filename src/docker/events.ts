@@ -2,7 +2,7 @@ import { execa, type ResultPromise } from 'execa';
 import { childMarks } from './children.js';
 import { spawnFailure, type DockerCli } from './cli.js';
 
-/** One line of `docker events --format '{{json .}}'` for a container. */
+/** One line of `docker events --format '{{json .}}'` (a container's or an image's). */
 export interface DockerEvent {
   Type: string;
   Action: string;
@@ -17,9 +17,19 @@ export interface EventStreamHandlers {
   onEnd(reason: string): void;
 }
 
+/** The `docker events` filters of the containers carrying `label` (`key` or `key=value`). Pure. */
+export function containerEventFilters(label: string): string[] {
+  return ['type=container', `label=${label}`];
+}
+
+/** The `docker events` filters of image changes: pull, tag, untag, delete, import, load. Pure. */
+export function imageEventFilters(): string[] {
+  return ['type=image'];
+}
+
 /**
- * A long-lived `docker events` stream of the containers carrying `label`. It runs until
- * stop() is called or Docker ends it; the caller restarts it (and resyncs) after onEnd.
+ * A long-lived `docker events` stream with the given filters. It runs until stop() is called
+ * or Docker ends it; the caller restarts it (and resyncs) after onEnd.
  */
 export class DockerEventStream {
   private child: ResultPromise | undefined;
@@ -27,11 +37,12 @@ export class DockerEventStream {
 
   constructor(
     private readonly cli: DockerCli,
-    private readonly label: string,
+    private readonly filters: readonly string[],
   ) {}
 
   start(handlers: EventStreamHandlers): void {
-    const child = execa(this.cli.binary, ['events', '--format', '{{json .}}', '--filter', 'type=container', '--filter', `label=${this.label}`], {
+    const filterArgs = this.filters.flatMap((filter) => ['--filter', filter]);
+    const child = execa(this.cli.binary, ['events', '--format', '{{json .}}', ...filterArgs], {
       reject: false,
       buffer: false,
       stdin: 'ignore',

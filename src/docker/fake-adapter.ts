@@ -118,16 +118,21 @@ export class FakeDocker implements DockerAdapter {
   };
 
   readonly images: DockerImagesApi = {
-    inspect: (ref) => this.call('images.inspect', [ref], async () => this.image(ref)),
-    list: () => this.call('images.list', [], async () => [...this.imageList]),
+    inspect: (ref) => this.call('images.inspect', [ref], async () => copyOrUndefined(this.image(ref))),
+    inspectAll: (refs) => this.call('images.inspectAll', [refs], async () => refs.map((ref) => this.image(ref)).filter((image) => image !== undefined).map(copy)),
+    list: () => this.call('images.list', [], async () => this.imageList.map(copy)),
     pull: (ref: string, auth?: RegistryAuth) => this.call('images.pull', [ref, auth], async () => {
       const found = this.registry.get(ref) ?? this.registry.get(withTag(ref));
       if (!found) throw new DockerError('not-found', `Error response from daemon: manifest for ${ref} not found: manifest unknown: manifest unknown`, ['pull', '--quiet', '--', ref]);
       if (!this.image(found.Id)) this.imageList.push(found);
+      this.emitImage(withTag(ref), 'pull');
     }),
     remove: (ref) => this.call('images.remove', [ref], async () => {
       const found = this.image(ref);
-      if (found) this.imageList.splice(this.imageList.indexOf(found), 1);
+      if (found) {
+        this.imageList.splice(this.imageList.indexOf(found), 1);
+        this.emitImage(found.Id, 'delete');
+      }
       return found !== undefined;
     }),
   };
@@ -139,7 +144,8 @@ export class FakeDocker implements DockerAdapter {
   };
 
   readonly events: DockerEventsApi = {
-    follow: (label) => new FakeEventStream(label, this.streams),
+    follow: (label) => new FakeEventStream((event, labels) => event.Type === 'container' && hasLabel(labels, label), this.streams),
+    followImages: () => new FakeEventStream((event) => event.Type === 'image', this.streams),
   };
 
   readonly sessions: DockerSessionsApi = {
@@ -183,6 +189,28 @@ export class FakeDocker implements DockerAdapter {
     const image = fakeImage(ref, fields);
     this.imageList.push(image);
     return image;
+  }
+
+  /** Removes an image behind mascri's back (as `docker rmi` would), with its event. */
+  removeImage(ref: string): void {
+    const found = this.image(ref);
+    if (!found) return;
+    this.imageList.splice(this.imageList.indexOf(found), 1);
+    this.emitImage(found.Id, 'delete');
+  }
+
+  /** Adds a tag to an image behind mascri's back (as `docker tag` would), with its event. */
+  tagImage(ref: string, tag: string): void {
+    const found = this.image(ref);
+    if (!found) throw new Error(`the fake has no image ${ref}`);
+    for (const other of this.imageList) other.RepoTags = (other.RepoTags ?? []).filter((t) => t !== withTag(tag));
+    found.RepoTags = [...(found.RepoTags ?? []), withTag(tag)];
+    this.emitImage(found.Id, 'tag');
+  }
+
+  /** Ends every event stream, as a daemon restart does (each stream's onEnd runs). */
+  breakEventStreams(reason = 'the fake daemon restarted'): void {
+    for (const stream of [...this.streams]) stream.end(reason);
   }
 
   /** Lets a pull of `ref` find an image (which it then adds to the engine). */
@@ -327,6 +355,11 @@ export class FakeDocker implements DockerAdapter {
     this.emit(inspect, 'die');
   }
 
+  private emitImage(actor: string, action: string): void {
+    const event: DockerEvent = { Type: 'image', Action: action, Actor: { ID: actor, Attributes: {} }, time: Math.floor(this.now() / 1000), timeNano: Math.round(this.now() * 1e6) };
+    for (const stream of this.streams) stream.deliver(event, undefined);
+  }
+
   private emit(inspect: DockerContainerInspect, action: string): void {
     const attributes = { ...(inspect.Config.Labels ?? {}), name: inspect.Name.replace(/^\//, ''), image: inspect.Config.Image ?? '' };
     const event: DockerEvent = { Type: 'container', Action: action, Actor: { ID: inspect.Id, Attributes: attributes }, time: Math.floor(this.now() / 1000), timeNano: Math.round(this.now() * 1e6) };
@@ -334,12 +367,12 @@ export class FakeDocker implements DockerAdapter {
   }
 }
 
-/** One `docker events --filter label=<label>` stream of the fake. */
+/** One `docker events --filter ...` stream of the fake: it delivers the events `wanted` accepts. */
 class FakeEventStream implements DockerEventSource {
   private handlers: EventStreamHandlers | undefined;
 
   constructor(
-    private readonly label: string,
+    private readonly wanted: (event: DockerEvent, labels: Record<string, string> | null | undefined) => boolean,
     private readonly streams: Set<FakeEventStream>,
   ) {}
 
@@ -354,7 +387,13 @@ class FakeEventStream implements DockerEventSource {
   }
 
   deliver(event: DockerEvent, labels: Record<string, string> | null | undefined): void {
-    if (hasLabel(labels, this.label)) this.handlers?.onEvent(event);
+    if (this.wanted(event, labels)) this.handlers?.onEvent(event);
+  }
+
+  end(reason: string): void {
+    const handlers = this.handlers;
+    this.stop();
+    handlers?.onEnd(reason);
   }
 }
 
@@ -406,6 +445,10 @@ function fakeImage(ref: string, fields: Partial<DockerImageInspect>): DockerImag
     Config: { Cmd: ['sh'], Labels: null },
     ...fields,
   };
+}
+
+function copyOrUndefined<T>(value: T | undefined): T | undefined {
+  return value === undefined ? undefined : copy(value);
 }
 
 function copy<T>(value: T): T {

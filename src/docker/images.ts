@@ -43,12 +43,18 @@ export class DockerImages {
   async list(): Promise<DockerImageInspect[]> {
     const { stdout } = await this.docker.run(['image', 'ls', '--quiet', '--no-trunc']);
     const ids = [...new Set(stdout.split('\n').map((line) => line.trim()).filter(Boolean))];
-    if (ids.length === 0) return [];
+    // An image removed between the two calls is left out.
+    return this.inspectAll(ids);
+  }
+
+  /** Inspects images by name, ID or digest in one call; those Docker does not have are left out. */
+  async inspectAll(refs: readonly string[]): Promise<DockerImageInspect[]> {
+    if (refs.length === 0) return [];
     try {
-      return await this.docker.runJsonLines<DockerImageInspect>(['image', 'inspect', '--format', '{{json .}}', '--', ...ids]);
+      return await this.docker.runJsonLines<DockerImageInspect>(['image', 'inspect', '--format', '{{json .}}', '--', ...refs]);
     } catch (error) {
-      // An image removed between the two calls: keep the ones that are still there.
-      if (error instanceof DockerError && error.kind === 'not-found') return parseJsonLines<DockerImageInspect>(error.stdout);
+      // Docker prints the images it found and fails for the others: keep the found ones.
+      if (error instanceof DockerError && (error.kind === 'not-found' || error.kind === 'invalid-argument')) return parseJsonLines<DockerImageInspect>(error.stdout);
       throw error;
     }
   }

@@ -5,6 +5,7 @@ import type { HostProbe } from './host-probe.js';
 import type { PendingRemovals } from './pending-removals.js';
 import type { ContainerLogs } from './logs/container-logs.js';
 import type { ContainerStore } from './store.js';
+import type { ImageStore } from './image-store.js';
 
 /** Settings of a running server. */
 export interface ServerOptions {
@@ -29,6 +30,8 @@ export interface ServerContext {
   logs: ContainerLogs;
   /** mascri's sandboxes and containers, kept current from Docker's events. */
   store: ContainerStore;
+  /** Docker's images, kept current from Docker's image events. */
+  images: ImageStore;
   /** Half-made containers a failed call could not remove at once (the daemon went away), removed later. */
   rollbacks: PendingRemovals;
   /** Test-only places to die at (MASCRI_TEST_KILL_AFTER); no-ops in a real server. */

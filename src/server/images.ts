@@ -15,17 +15,22 @@ import { referenceMatchesImage } from '../docker/reference.js';
 import type { DockerImageInspect } from '../docker/types.js';
 import type { ServerContext } from './context.js';
 import { runWithErrorContext } from './errors.js';
+import { AnswerWhileUnchanged } from './store.js';
 
 /** How old the image filesystem figures may get before a call refreshes them in the background. */
 const FS_INFO_MAX_AGE_MS = 5000;
 
-/** The CRI ImageService over Docker's image store. */
+/** The CRI ImageService over Docker's image store, read from memory (ImageStore). */
 export class ImageService {
   private fsInfo: ImageFsInfoResponse | undefined;
   private fsInfoAt = 0;
   private fsInfoRefresh: Promise<void> | undefined;
+  private readonly converted = new WeakMap<DockerImageInspect, Image>();
+  private readonly unfiltered: AnswerWhileUnchanged<ListImagesResponse>;
 
-  constructor(private readonly ctx: ServerContext) {}
+  constructor(private readonly ctx: ServerContext) {
+    this.unfiltered = new AnswerWhileUnchanged(ctx.images);
+  }
 
   /** Pulls the image (with credentials if given) and answers its image ID, "sha256:...". */
   async pullImage(request: PullImageRequest__Output, signal: AbortSignal): Promise<PullImageResponse> {
@@ -33,20 +38,24 @@ export class ImageService {
     const auth = request.auth ?? undefined;
     return runWithErrorContext(`pulling image "${ref}"`, async () => {
       await this.ctx.docker.images.pull(ref, auth ?? undefined, signal);
-      const image = await this.ctx.docker.images.inspect(ref);
+      // Into memory at once: the kubelet's ImageStatus right after must see it.
+      const image = await this.ctx.images.refresh(ref);
       if (!image) throw invalidArgument('Docker reported success but the image is not in its store afterwards');
       this.invalidateFsInfo();
       return { imageRef: image.Id };
     });
   }
 
-  /** Every image, or those the filter's image reference names. */
+  /** Every image, or those the filter's image reference names: from memory while it is current. */
   async listImages(request: ListImagesRequest__Output): Promise<ListImagesResponse> {
     const wanted = request.filter?.image?.image ?? '';
     return runWithErrorContext('listing images', async () => {
-      const all = await this.ctx.docker.images.list();
-      const images = all.filter((image) => wanted === '' || referenceMatchesImage(wanted, image));
-      return { images: images.map((image) => this.toCri(image)) };
+      if (!this.ctx.images.current) {
+        const all = await this.ctx.docker.images.list();
+        return { images: all.filter((image) => wanted === '' || referenceMatchesImage(wanted, image)).map((image) => this.toCri(image)) };
+      }
+      if (wanted === '') return this.unfiltered.get(async () => ({ images: this.ctx.images.all().map((image) => this.toCri(image)) }));
+      return { images: this.ctx.images.all().filter((image) => referenceMatchesImage(wanted, image)).map((image) => this.toCri(image)) };
     });
   }
 
@@ -54,7 +63,7 @@ export class ImageService {
   async imageStatus(request: ImageStatusRequest__Output): Promise<ImageStatusResponse> {
     const ref = requireImageRef(request.image?.image);
     return runWithErrorContext(`getting the status of image "${ref}"`, async () => {
-      const image = await this.ctx.docker.images.inspect(ref);
+      const image = this.ctx.images.current ? this.ctx.images.find(ref) : await this.ctx.docker.images.inspect(ref);
       if (!image) return { image: null, info: {} };
       const info: Record<string, string> = {};
       if (request.verbose) info.info = JSON.stringify(image);
@@ -66,7 +75,11 @@ export class ImageService {
   async removeImage(request: RemoveImageRequest__Output): Promise<RemoveImageResponse> {
     const ref = requireImageRef(request.image?.image);
     return runWithErrorContext(`removing image "${ref}"`, async () => {
-      await this.ctx.docker.images.remove(ref);
+      const known = this.ctx.images.current ? this.ctx.images.find(ref) : undefined;
+      await this.ctx.docker.images.remove(known?.Id ?? ref);
+      // Out of memory at once: a list right after must not show it.
+      if (known) await this.ctx.images.forget(known);
+      else await this.ctx.images.refresh(ref);
       this.invalidateFsInfo();
       return {};
     });
@@ -96,7 +109,7 @@ export class ImageService {
 
   private async refreshFsInfo(): Promise<void> {
     try {
-      const [info, images] = await Promise.all([this.ctx.docker.system.info(), this.ctx.docker.images.list()]);
+      const [info, images] = await Promise.all([this.ctx.docker.system.info(), this.ctx.images.current ? this.ctx.images.all() : this.ctx.docker.images.list()]);
       const root = info.DockerRootDir ?? '';
       const usedBytes = images.reduce((sum, image) => sum + (image.Size ?? 0), 0);
       // Undefined for a remote Docker host: its filesystem is not ours to look at.
@@ -137,8 +150,14 @@ export class ImageService {
     return { bytes, inodes };
   }
 
+  /** The CRI image of an inspect, converted once per inspect object (the store keeps them while unchanged). */
   private toCri(image: DockerImageInspect): Image {
-    return imageFromInspect(image, referenceMatchesImage(this.ctx.options.podInfraImage, image));
+    let converted = this.converted.get(image);
+    if (!converted) {
+      converted = imageFromInspect(image, referenceMatchesImage(this.ctx.options.podInfraImage, image));
+      this.converted.set(image, converted);
+    }
+    return converted;
   }
 }
 

@@ -38,7 +38,6 @@ const PAUSE: DockerImageInspect = {
 /** What the fake Docker does and what it was asked; reset before each test. */
 const fake = {
   dockerDown: false,
-  listFails: false,
   pulls: [] as Array<{ ref: string; auth: RegistryAuth | undefined }>,
   removed: [] as string[],
 };
@@ -77,6 +76,7 @@ const docker = {
   images: {
     async pull(ref: string, auth?: RegistryAuth): Promise<void> {
       fake.pulls.push({ ref, auth });
+      if (ref === 'localhost:5000/plain-error') throw new Error('the fake was told to fail');
       if (ref.startsWith('localhost:5000/does-not-exist')) {
         throw new DockerError('not-found', `manifest for ${ref} not found: manifest unknown: manifest unknown`, ['pull', '--quiet', '--', ref]);
       }
@@ -86,8 +86,11 @@ const docker = {
       if (ref === POD_INFRA_IMAGE) return PAUSE;
       return undefined;
     },
+    async inspectAll(refs: readonly string[]): Promise<DockerImageInspect[]> {
+      const found = await Promise.all(refs.map((ref) => docker.images.inspect(ref)));
+      return found.filter((image) => image !== undefined);
+    },
     async list(): Promise<DockerImageInspect[]> {
-      if (fake.listFails) throw new Error('the fake was told to fail');
       return [BUSYBOX, PAUSE];
     },
     async remove(ref: string): Promise<boolean> {
@@ -96,7 +99,7 @@ const docker = {
     },
   },
   // No events: the store's stream never ends and never says anything.
-  events: { follow: () => ({ start: () => undefined, stop: () => undefined }) },
+  events: { follow: () => ({ start: () => undefined, stop: () => undefined }), followImages: () => ({ start: () => undefined, stop: () => undefined }) },
   containers: {
     async list() {
       return [];
@@ -146,7 +149,6 @@ describe('MascriServer over a unix socket with a fake Docker', () => {
 
   beforeEach(() => {
     fake.dockerDown = false;
-    fake.listFails = false;
     fake.pulls = [];
     fake.removed = [];
   });
@@ -250,13 +252,12 @@ describe('MascriServer over a unix socket with a fake Docker', () => {
   });
 
   test('a plain Error thrown by Docker code becomes INTERNAL, prefixed with what was being done', async () => {
-    fake.listFails = true;
-    await rejectsWith(client.callImage('ListImages', {}), status.INTERNAL, /^listing images: the fake was told to fail$/);
+    await rejectsWith(client.callImage('PullImage', { image: { image: 'localhost:5000/plain-error' } }), status.INTERNAL, /^pulling image "localhost:5000\/plain-error": the fake was told to fail$/);
   });
 
-  test('RemoveImage removes through Docker', async () => {
+  test('RemoveImage removes through Docker (by the ID the name resolves to)', async () => {
     await client.callImage('RemoveImage', { image: { image: 'busybox' } });
-    assert.deepEqual(fake.removed, ['busybox']);
+    assert.deepEqual(fake.removed, [BUSYBOX_ID]);
   });
 
   test('ImageFsInfo sums the image sizes', async () => {

@@ -19,6 +19,7 @@ import { ContainerService } from './containers.js';
 import { ExecService } from './exec.js';
 import { EventService } from './events.js';
 import { ContainerLogCopier } from './logs/container-log-copier.js';
+import { ImageStore } from './image-store.js';
 import { ContainerStore } from './store.js';
 import { containerState } from '../docker/convert.js';
 import { checkInstanceName } from '../docker/naming.js';
@@ -104,6 +105,7 @@ export class MascriServer {
       host: new HostProbe(options.docker, options.log),
       logs: new ContainerLogCopier({ stateDir: join(options.stateDir ?? DEFAULT_STATE_DIR, 'logs'), log: options.log }),
       store: new ContainerStore(options.docker, options.log, { instance }),
+      images: new ImageStore(options.docker, options.log),
       crash: CrashPoints.fromEnvironment(process.env, options.docker.cli, options.log),
       rollbacks: new PendingRemovals(options.docker.containers, options.log),
     };
@@ -115,7 +117,7 @@ export class MascriServer {
     options.docker.cli.onCall((args, ms, ok) => metrics.observeDocker(args, ms, ok));
     try {
       await settleDeadServer(options.docker, instance, options.log);
-      await ctx.store.start();
+      await Promise.all([ctx.store.start(), ctx.images.start()]);
       ctx.store.onChange((change) => {
         // A container removed behind mascri's back: stop copying its log (the file stays, it is the user's).
         if (change.before && !change.after) void ctx.logs.forget(change.id).catch(() => undefined);
@@ -143,8 +145,9 @@ export class MascriServer {
       const cri = loadCri();
       server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
       const runtimeService = withMemoizedEncoding(cri.runtime.v1.RuntimeService.service, ['ListContainers', 'ListPodSandbox']);
+      const imageService = withMemoizedEncoding(cri.runtime.v1.ImageService.service, ['ListImages']);
       server.addService(runtimeService, implement('RuntimeService', runtimeService, handlers, options.log, observe));
-      server.addService(cri.runtime.v1.ImageService.service, implement('ImageService', cri.runtime.v1.ImageService.service, handlers, options.log, observe));
+      server.addService(imageService, implement('ImageService', imageService, handlers, options.log, observe));
       if (options.http) {
         const health = new HealthCheck(() => options.docker.system.version());
         operator = await OperatorServer.start({ address: options.http, handlers, metrics, health, log: options.log });
@@ -172,6 +175,7 @@ export class MascriServer {
       await operator?.close().catch(() => undefined);
       await streaming?.close().catch(() => undefined);
       ctx.store.stop();
+      ctx.images.stop();
       ctx.rollbacks.close();
       await ctx.logs.close().catch(() => undefined);
       if (path && bound) await unlink(path).catch(() => undefined);
@@ -195,6 +199,7 @@ export class MascriServer {
     await this.streaming?.close();
     await this.operator?.close();
     this.ctx.store.stop();
+    this.ctx.images.stop();
     this.ctx.rollbacks.close();
     await this.ctx.logs.close();
     if (this.path) await unlink(this.path).catch(() => undefined);

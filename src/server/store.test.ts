@@ -60,7 +60,7 @@ class FakeEvents {
 
 /** `adapter` whose event streams are all `events`. */
 function withEvents(adapter: DockerAdapter, events: FakeEvents): DockerAdapter {
-  return { ...adapter, events: { follow: () => events } };
+  return { ...adapter, events: { ...adapter.events, follow: () => events } };
 }
 
 /**

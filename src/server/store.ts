@@ -270,7 +270,7 @@ export class ContainerStore {
 export class AnswerWhileUnchanged<T> {
   private kept: { version: number; answer: T } | undefined;
 
-  constructor(private readonly store: Pick<ContainerStore, 'version'>) {}
+  constructor(private readonly store: { readonly version: number }) {}
 
   /** The kept answer if nothing changed since it was made, else a new one from `build`. */
   async get(build: () => Promise<T>): Promise<T> {

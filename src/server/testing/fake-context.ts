@@ -14,6 +14,7 @@ import type { CriMethod } from '../cri-methods.js';
 import { describeHost } from '../../docker/host-grants.js';
 import { PendingRemovals } from '../pending-removals.js';
 import { ContainerStore } from '../store.js';
+import { ImageStore } from '../image-store.js';
 
 /** A ContainerLogs that copies nothing and records what it was asked. */
 export class RecordingLogs implements ContainerLogs {
@@ -60,16 +61,18 @@ export async function fakeServerContext(options: { docker?: FakeDocker; instance
     host: { get: async () => host },
     logs,
     store: new ContainerStore(docker, silentLogger, { instance }),
+    images: new ImageStore(docker, silentLogger),
     rollbacks: new PendingRemovals(docker.containers, silentLogger),
     crash: CrashPoints.none(),
   };
-  await ctx.store.start();
+  await Promise.all([ctx.store.start(), ctx.images.start()]);
   return {
     ctx,
     docker,
     logs,
     close: () => {
       ctx.store.stop();
+      ctx.images.stop();
       ctx.rollbacks.close();
     },
   };
