@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { status as GrpcCode } from '@grpc/grpc-js';
-import { BUSYBOX, DaemonRelay, MascriServer } from '../helpers.js';
+import { BUSYBOX, DaemonRelay, MascriServer, waitFor } from '../helpers.js';
 
 describe('Docker daemon unreachable', () => {
   let relay: DaemonRelay;
@@ -31,6 +31,14 @@ describe('Docker daemon unreachable', () => {
     assert.equal(runtimeReady.status, false);
     assert.equal(runtimeReady.reason, 'DockerDaemonNotReachable');
     assert.match(runtimeReady.message, /Cannot connect to the Docker daemon/);
+    // The image reads answer from memory while its event stream runs: once mascri has seen the
+    // stream end, they go to Docker and fail as the writes do.
+    await waitFor('the image store to notice the daemon is gone', async () =>
+      server.client.callImage('ListImages', {}).then(
+        () => undefined,
+        () => true,
+      ),
+    );
     for (const call of [
       () => server.client.callImage('ListImages', {}),
       () => server.client.callImage('ImageStatus', { image: { image: BUSYBOX } }),
@@ -57,7 +65,7 @@ describe('Docker daemon unreachable', () => {
     await relay.up();
     const back = await server.client.callRuntime('Status', {});
     assert.equal(back.status!.conditions.find((c) => c.type === 'RuntimeReady')?.status, true);
-    const list = await server.client.callImage('ListImages', {});
+    const list = await waitFor('the image store to reload', async () => server.client.callImage('ListImages', {}).catch(() => undefined));
     assert.ok(list.images.length > 0);
   });
 });
