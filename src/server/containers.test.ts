@@ -102,11 +102,30 @@ describe('ContainerService over a fake Docker', () => {
   test('CreateContainer that fails after Docker made the container removes it again', async () => {
     const { containers, docker, podSandboxId, close } = await setup();
     try {
-      // The look after the create fails: the daemon went away between the two calls.
+      // The look that checks the masked paths were kept fails: the daemon went away between the two calls.
       docker.failNext('containers.inspectOne', new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'));
-      await assert.rejects(containers.createContainer(createContainerRequest(podSandboxId, 'app')), codeOf(GrpcCode.UNAVAILABLE, /creating container "app".*Cannot connect/));
+      const request = createContainerRequest(podSandboxId, 'app');
+      request.config!.linux = { ...request.config!.linux!, securityContext: { ...request.config!.linux?.securityContext!, maskedPaths: ['/proc/kcore'] } };
+      await assert.rejects(containers.createContainer(request), codeOf(GrpcCode.UNAVAILABLE, /creating container "app".*Cannot connect/));
       assert.deepEqual(docker.allContainers().map((c) => c.Id), [podSandboxId], 'the half-made container was removed');
       assert.deepEqual(docker.callsOf('containers.remove').at(-1), [['k8s_app_web_default_uid-web_0']]);
+    } finally {
+      close();
+    }
+  });
+
+  test('a plain CreateContainer answers before Docker\'s inspect: lists show it at once, its status is Docker\'s answer', async () => {
+    const { containers, docker, ctx, podSandboxId, close } = await setup();
+    try {
+      docker.failNext('containers.inspectOne', new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'));
+      const { containerId = '' } = await containers.createContainer(createContainerRequest(podSandboxId, 'app'));
+      const { containers: listed } = await containers.listContainers(runtimeRequest('ListContainers', {}));
+      assert.deepEqual((listed ?? []).filter((c) => c.id === containerId).map((c) => [c.state, c.metadata?.name]), [['CONTAINER_CREATED', 'app']]);
+      // The background inspect failed: the status asks Docker again rather than answer a made-up inspect.
+      const { status } = await containers.containerStatus(runtimeRequest('ContainerStatus', { containerId }));
+      assert.equal(status?.state, 'CONTAINER_CREATED');
+      assert.equal(ctx.store.isProvisional(containerId), false);
+      assert.equal(docker.callsOf('containers.inspectOne').length >= 2, true);
     } finally {
       close();
     }

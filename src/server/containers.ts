@@ -26,6 +26,7 @@ import type { ServerContext } from './context.js';
 import { runWithErrorContext } from './errors.js';
 import { refuseSymlinkedLogPath, resolveLogPath } from './log-path.js';
 import { AnswerWhileUnchanged } from './store.js';
+import { madeInspect, startedInspect } from './provisional.js';
 import { warnOnce } from './warn-once.js';
 import { isEmptyFilter, matchesIdPrefix, matchesLabelSelector } from './filters.js';
 import { allContainers, findContainer, findSandbox, oncePerInspect, type ContainerRecord } from './lookup.js';
@@ -35,6 +36,8 @@ import { prepareHostMounts } from './mounts.js';
 export class ContainerService {
   /** The unfiltered answer (a kubelet's relist), kept while the store has not changed. */
   private readonly unfiltered: AnswerWhileUnchanged<ListContainersResponse>;
+  /** The create-relay fields this engine was seen to keep (checked on the first create that sets each). */
+  private readonly extrasKept = new Set<string>();
   /** Per container ID: did the kernel log an OOM kill of it (see killedByOom). */
   private readonly oomVerdicts = new Map<string, boolean>();
 
@@ -54,7 +57,8 @@ export class ContainerService {
       if (isReservedLabel(key)) throw invalidArgument(`config.labels: "${key}" is reserved for mascri's own labels`);
     }
     return runWithErrorContext(`creating container "${config.metadata.name}" in pod sandbox "${sandboxId}"`, async () => {
-      const sandbox = await findSandbox(this.ctx.store, sandboxId);
+      // A sandbox a RunPodSandbox has just made is used as held: its inspect need not be in yet.
+      const sandbox = await findSandbox({ lookup: (ref) => this.ctx.store.lookupUnsettled(ref), all: () => this.ctx.store.all() }, sandboxId);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${sandboxId}"`);
       if (!sandbox.inspect.State.Running) throw failedPrecondition(`pod sandbox "${sandbox.inspect.Id}" is not ready (its pause container is ${sandbox.inspect.State.Status}); containers can only be created in a ready sandbox`);
 
@@ -92,13 +96,24 @@ export class ContainerService {
       this.ctx.crash.reached('CreateContainer', 'log-directory-made');
       try {
         // --pull never: the CRI pulls first; an absent image is the caller's NOT_FOUND, not a surprise pull.
+        const at = new Date();
         const containerId = await this.ctx.docker.containers.create(['--pull', 'never', ...plan.args], labels, plan.hostConfig);
         this.ctx.crash.reached('CreateContainer', 'docker-create-done');
-        const created = await this.ctx.store.refresh(containerId);
-        if (plan.hostConfig) checkSystemPaths(created, plan.hostConfig);
-        if (plan.hostConfig?.Config) checkProcessConfig(created, plan.hostConfig.Config);
-        if (plan.hostConfig?.Config?.StdinOnce === false && created?.Config?.StdinOnce) {
-          throw internal('Docker did not keep stdin_once false (StdinOnce is set); the container was not created');
+        const checks = plan.hostConfig ? extrasToCheck(plan.hostConfig).filter((kind) => !this.extrasKept.has(kind)) : [];
+        if (checks.length > 0) {
+          // The first create that sets a field through the create relay checks that this engine keeps it.
+          const created = await this.ctx.store.refresh(containerId);
+          if (plan.hostConfig) checkSystemPaths(created, plan.hostConfig);
+          if (plan.hostConfig?.Config) checkProcessConfig(created, plan.hostConfig.Config);
+          if (plan.hostConfig?.Config?.StdinOnce === false && created?.Config?.StdinOnce) {
+            throw internal('Docker did not keep stdin_once false (StdinOnce is set); the container was not created');
+          }
+          for (const kind of checks) this.extrasKept.add(kind);
+        } else {
+          // Nothing to check: lists show the container at once, and Docker's inspect runs meanwhile
+          // (its status and StartContainer wait for it).
+          const imageId = this.ctx.images.find(imageRef)?.Id ?? '';
+          void this.ctx.store.settleInBackground(containerId, () => madeInspect({ id: containerId, name, image: imageRef, imageId, labels, started: false, at }));
         }
         this.ctx.crash.reached('CreateContainer', 'checked');
         return { containerId };
@@ -120,12 +135,22 @@ export class ContainerService {
   async startContainer(request: StartContainerRequest__Output): Promise<Record<string, never>> {
     const id = requireId(request.containerId, 'container_id');
     return runWithErrorContext(`starting container "${id}"`, async () => {
-      const container = await this.require(id);
+      // A container a create has just made is started without waiting for the create's inspect.
+      const container = await this.require(id, { settled: false });
+      const at = new Date();
       await this.ctx.docker.containers.start(container.inspect.Id);
       this.ctx.crash.reached('StartContainer', 'docker-start-done');
-      const started = await this.ctx.store.refresh(container.inspect.Id);
-      if (container.meta.logPath && started?.LogPath) await this.ctx.logs.follow(started.Id, started.LogPath, container.meta.logPath);
-      this.ctx.crash.reached('StartContainer', 'log-following');
+      // Lists show it running at once; its status waits for Docker's inspect, after which its
+      // output is followed (the copier starts from the top of Docker's log, so nothing is missed).
+      const logPath = container.meta.logPath;
+      void this.ctx.store.settleInBackground(
+        container.inspect.Id,
+        (held) => startedInspect(held ?? container.inspect, at),
+        async (started) => {
+          if (logPath && started?.LogPath) await this.ctx.logs.follow(started.Id, started.LogPath, logPath);
+          this.ctx.crash.reached('StartContainer', 'log-following');
+        },
+      );
       return {};
     });
   }
@@ -230,8 +255,10 @@ export class ContainerService {
     }
   }
 
-  private async require(id: string): Promise<ContainerRecord> {
-    const container = await findContainer(this.ctx.store, id);
+  /** The container, or NOT_FOUND. `settled: false` takes one a write has just made as it is held, without waiting for Docker's inspect. */
+  private async require(id: string, options: { settled?: boolean } = {}): Promise<ContainerRecord> {
+    const source = options.settled === false ? { lookup: (ref: string) => this.ctx.store.lookupUnsettled(ref) } : this.ctx.store;
+    const container = await findContainer(source, id);
     if (!container) throw notFound(`no container with ID "${id}" (list them with: mascri ps -a)`);
     return container;
   }
@@ -289,6 +316,18 @@ function storedConfig(config: ContainerConfig__Output): Partial<ContainerConfig_
   // Env values are secrets often enough; they live in Docker's own config, not again in a label.
   const { labels: _labels, annotations: _annotations, envs: _envs, ...rest } = config;
   return rest;
+}
+
+/** The kinds of fields a create sets through the create relay, each checked once per server. Pure. */
+function extrasToCheck(extras: HostConfigExtras): string[] {
+  const kinds: string[] = [];
+  if (extras.MaskedPaths) kinds.push('MaskedPaths');
+  if (extras.ReadonlyPaths) kinds.push('ReadonlyPaths');
+  if (extras.Config?.Env) kinds.push('Env');
+  if (extras.Config?.Entrypoint) kinds.push('Entrypoint');
+  if (extras.Config?.Cmd) kinds.push('Cmd');
+  if (extras.Config?.StdinOnce === false) kinds.push('StdinOnce');
+  return kinds;
 }
 
 /** Fails (and so rolls the container back) unless Docker kept the masked and read-only paths that were asked. */

@@ -20,6 +20,7 @@ import { sandboxRunPlan } from '../docker/sandbox-args.js';
 import type { ServerContext } from './context.js';
 import { runWithErrorContext } from './errors.js';
 import { AnswerWhileUnchanged } from './store.js';
+import { madeInspect } from './provisional.js';
 import { warnOnce } from './warn-once.js';
 import { allContainers, allSandboxes, findSandbox, oncePerInspect, type SandboxRecord } from './lookup.js';
 import { isEmptyFilter, matchesIdPrefix, matchesLabelSelector } from './filters.js';
@@ -73,6 +74,7 @@ export class SandboxService {
       this.ctx.crash.reached('RunPodSandbox', 'log-directory-made');
       try {
         let id: string;
+        const at = new Date();
         try {
           id = await this.ctx.docker.containers.run(['--pull', 'never', ...plan.args], labels);
         } catch (error) {
@@ -84,7 +86,11 @@ export class SandboxService {
           id = await this.ctx.docker.containers.run(['--pull', 'never', ...plan.args], labels);
         }
         this.ctx.crash.reached('RunPodSandbox', 'docker-run-done');
-        await this.ctx.store.refresh(id);
+        // The answer needs nothing more from Docker: lists show the sandbox at once, its status
+        // (the kubelet's next call) waits for Docker's inspect, which runs meanwhile.
+        const image = this.ctx.options.podInfraImage;
+        const imageId = this.ctx.images.find(image)?.Id ?? '';
+        void this.ctx.store.settleInBackground(id, () => madeInspect({ id, name, image, imageId, labels, started: true, at }));
         this.ctx.crash.reached('RunPodSandbox', 'stored');
         return { podSandboxId: id };
       } catch (error) {

@@ -49,6 +49,12 @@ export class ContainerStore {
   private synced = false;
   /** The instance whose containers this store holds ('' the default). */
   private readonly instance: string;
+  /** Inspects a write made up from what it knows (see settleInBackground): lists show them, lookups wait for the real one. */
+  private readonly provisional = new WeakSet<DockerContainerInspect>();
+  /** What the listeners last saw of a container now held provisionally. */
+  private readonly beforeProvisional = new Map<string, DockerContainerInspect | undefined>();
+  /** Looks at Docker that answered writes started and did not wait for: lookups of the ID wait for them. */
+  private readonly settling = new Map<string, Promise<DockerContainerInspect | undefined>>();
 
   constructor(
     private readonly docker: DockerAdapter,
@@ -111,10 +117,20 @@ export class ContainerStore {
     return found;
   }
 
-  /** From memory, falling back to `docker inspect` on a miss (and keeping what it finds). */
+  /**
+   * From memory, falling back to `docker inspect` on a miss (and keeping what it finds). A container
+   * a write has just changed without waiting for Docker's answer is returned once that answer is in.
+   */
   async lookup(ref: string): Promise<DockerContainerInspect | undefined> {
     const inMemory = this.peek(ref);
-    if (inMemory) return inMemory;
+    if (inMemory) {
+      const settling = this.settling.get(inMemory.Id);
+      if (!settling && !this.provisional.has(inMemory)) return inMemory;
+      await settling;
+      // Docker's answer did not come (the daemon went away): ask again rather than answer a made-up inspect.
+      if (this.isProvisional(inMemory.Id)) return this.refresh(inMemory.Id);
+      return this.core.get(inMemory.Id);
+    }
     return this.looking(async (seq) => {
       let inspect: DockerContainerInspect | undefined;
       try {
@@ -140,11 +156,61 @@ export class ContainerStore {
     });
   }
 
+  /**
+   * For a write whose answer needs nothing more from Docker (RunPodSandbox, CreateContainer,
+   * StartContainer): keeps at once what the write knows of the container (`known`, made from the
+   * inspect held now, if any), so lists show the change without waiting, and looks at Docker in the
+   * background. Lookups of the ID (statuses, the next write) wait for that look: what they read is
+   * Docker's own answer, and what `afterLook` did with it is done. Listeners (GetContainerEvents, the
+   * log copier) hear of the change only from that answer. Answers the look (undefined if it failed:
+   * the next event or resync catches up).
+   */
+  settleInBackground(
+    id: string,
+    known: (current: DockerContainerInspect | undefined) => DockerContainerInspect,
+    afterLook?: (inspect: DockerContainerInspect | undefined) => Promise<void>,
+  ): Promise<DockerContainerInspect | undefined> {
+    const seq = this.core.begin();
+    try {
+      const value = known(this.core.get(id));
+      this.provisional.add(value);
+      this.apply(id, seq, value);
+    } finally {
+      this.core.finish(seq);
+    }
+    const settled = this.refresh(id)
+      .catch((error: unknown) => {
+        this.log.debug('inspect after a write failed; the next event or resync will catch up', { container: id, error: String(error) });
+        return undefined;
+      })
+      .then(async (inspect) => {
+        // What the write still does with Docker's answer (follow the log) is done before lookups go on.
+        await afterLook?.(inspect).catch((error: unknown) => this.log.warn('a write could not finish after its inspect', { container: id, error: String(error) }));
+        return inspect;
+      });
+    this.settling.set(id, settled);
+    void settled.finally(() => {
+      if (this.settling.get(id) === settled) this.settling.delete(id);
+    });
+    return settled;
+  }
+
+  /** True while the container is held as a write made it up, before Docker's answer came (tests). */
+  isProvisional(id: string): boolean {
+    const value = this.core.get(id);
+    return value !== undefined && this.provisional.has(value);
+  }
+
   /** Records that a container is gone (after a successful remove). */
   removed(id: string): void {
     const seq = this.core.begin();
     this.apply(id, seq, undefined);
     this.core.finish(seq);
+  }
+
+  /** As lookup, but a container a write has just changed is answered as held, without waiting for Docker's inspect. */
+  async lookupUnsettled(ref: string): Promise<DockerContainerInspect | undefined> {
+    return this.peek(ref) ?? this.lookup(ref);
   }
 
   /** Runs one look at Docker under a sequence number taken as it starts (see StoreCore), finished however it ends. */
@@ -179,12 +245,21 @@ export class ContainerStore {
 
   /** Keeps what a look found; anything that is not this instance's is kept as absent. */
   private apply(id: string, seq: number, found: DockerContainerInspect | undefined): void {
-    const value = found && this.owns(found) ? withOomKill(found, this.oomAt.get(id)) : undefined;
-    const before = this.core.get(id);
+    const value = found && this.owns(found) ? (this.provisional.has(found) ? found : withOomKill(found, this.oomAt.get(id))) : undefined;
+    const held = this.core.get(id);
     if (!this.core.resolve(id, seq, value)) return;
     const after = this.core.get(id);
-    if (before === after) return;
+    if (held === after) return;
     this.changes++;
+    const heldProvisionally = held !== undefined && this.provisional.has(held);
+    if (after !== undefined && this.provisional.has(after)) {
+      // Lists see it now; listeners wait for Docker's answer, told the change from what they last saw.
+      if (!heldProvisionally) this.beforeProvisional.set(id, held);
+      return;
+    }
+    const before = heldProvisionally ? this.beforeProvisional.get(id) : held;
+    this.beforeProvisional.delete(id);
+    if (before === after) return;
     for (const listener of this.listeners) {
       try {
         listener({ id, before, after });

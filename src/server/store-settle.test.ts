@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { silentLogger } from '../common/logger.js';
+import { DockerError } from '../docker/errors.js';
+import { FakeDocker } from '../docker/fake-adapter.js';
+import { LABEL_TYPE } from '../docker/labels.js';
+import { madeInspect, startedInspect } from './provisional.js';
+import { ContainerStore, type StoreChange } from './store.js';
+
+const AT = new Date('2026-12-02T12:00:00.000Z');
+
+test('madeInspect and startedInspect: what a write knows, in Docker\'s shape', () => {
+  const made = madeInspect({ id: 'c1', name: 'k8s_app', image: 'busybox', imageId: 'sha256:b', labels: { a: '1' }, started: false, at: AT });
+  assert.equal(made.Name, '/k8s_app');
+  assert.equal(made.Created, '2026-12-02T12:00:00.000Z');
+  assert.deepEqual([made.State.Status, made.State.Running, made.State.StartedAt], ['created', false, '0001-01-01T00:00:00Z']);
+  assert.deepEqual([made.Image, made.Config.Image, made.Config.Labels], ['sha256:b', 'busybox', { a: '1' }]);
+  const running = madeInspect({ id: 'p1', name: 'k8s_POD', image: 'pause', imageId: '', labels: {}, started: true, at: AT });
+  assert.deepEqual([running.State.Status, running.State.Running, running.State.StartedAt], ['running', true, '2026-12-02T12:00:00.000Z']);
+  const started = startedInspect(made, AT);
+  assert.deepEqual([started.State.Status, started.State.Running, started.State.StartedAt, started.Name], ['running', true, '2026-12-02T12:00:00.000Z', '/k8s_app']);
+});
+
+/** A store over a fake with one created container of the default instance. */
+async function storeWithContainer(): Promise<{ docker: FakeDocker; store: ContainerStore; id: string }> {
+  const docker = new FakeDocker();
+  docker.addImage('busybox');
+  const store = new ContainerStore(docker, silentLogger);
+  await store.start();
+  const id = await docker.containers.create(['--name', 'k8s_app_pod_ns_uid_0', 'busybox', 'sleep', '60'], { [LABEL_TYPE]: 'container' });
+  return { docker, store, id };
+}
+
+test('settleInBackground: lists see what the write knows at once, lookups wait for Docker\'s answer, listeners hear only that answer', async () => {
+  const { docker, store, id } = await storeWithContainer();
+  try {
+    const changes: StoreChange[] = [];
+    store.onChange((change) => changes.push(change));
+    let afterLookRan = false;
+    const settled = store.settleInBackground(
+      id,
+      () => madeInspect({ id, name: 'k8s_app_pod_ns_uid_0', image: 'busybox', imageId: '', labels: { [LABEL_TYPE]: 'container' }, started: false, at: AT }),
+      async () => {
+        afterLookRan = true;
+      },
+    );
+    assert.equal(store.isProvisional(id), true);
+    assert.equal(store.all().find((c) => c.Id === id)?.Created, AT.toISOString(), 'a list sees the made-up inspect');
+    assert.equal(changes.length, 0, 'listeners wait for Docker');
+    const looked = await store.lookup(id);
+    assert.equal(afterLookRan, true, 'a lookup goes on once afterLook is done');
+    assert.notEqual(looked?.Created, AT.toISOString(), 'the lookup answers Docker\'s inspect');
+    assert.equal(store.isProvisional(id), false);
+    assert.deepEqual(changes.map((c) => [c.before, c.after?.State.Status]), [[undefined, 'created']], 'one change, from what listeners last saw');
+    assert.equal((await settled)?.Id, id);
+    assert.ok(docker.callsOf('containers.inspectOne').length >= 1);
+  } finally {
+    store.stop();
+  }
+});
+
+test('settleInBackground after a start: listeners hear created -> running once', async () => {
+  const { docker, store, id } = await storeWithContainer();
+  try {
+    const created = await store.refresh(id);
+    const changes: StoreChange[] = [];
+    store.onChange((change) => changes.push(change));
+    await docker.containers.start(id);
+    store.settleInBackground(id, (held) => startedInspect(held ?? created!, AT));
+    assert.equal(store.peek(id)?.State.Status, 'running');
+    assert.equal((await store.lookup(id))?.State.Status, 'running');
+    assert.deepEqual(changes.map((c) => [c.before?.State.Status, c.after?.State.Status]), [['created', 'running']]);
+  } finally {
+    store.stop();
+  }
+});
+
+test('a failed background inspect: the next lookup asks Docker again (and fails as Docker does)', async () => {
+  const { docker, store, id } = await storeWithContainer();
+  try {
+    const down = new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
+    docker.failNext('containers.inspectOne', down);
+    docker.failNext('containers.inspectOne', down);
+    assert.equal(await store.settleInBackground(id, () => madeInspect({ id, name: 'x', image: 'busybox', imageId: '', labels: { [LABEL_TYPE]: 'container' }, started: false, at: AT })), undefined);
+    await assert.rejects(store.lookup(id), /Cannot connect/);
+    assert.equal((await store.lookup(id))?.Id, id, 'once Docker answers, its inspect');
+    assert.equal(store.isProvisional(id), false);
+  } finally {
+    store.stop();
+  }
+});
