@@ -7,10 +7,9 @@ import { Logger, isLogLevel } from './common/logger.js';
 import { buildProgram } from './cli/main.js';
 import { parseDuration } from './cli/output.js';
 import type { ServeOptions } from './cli/serve.js';
-import { createDockerAdapter } from './docker/adapter.js';
 import { checkInstanceName } from './docker/naming.js';
 import { checkHttpAddress, type HttpAddress } from './server/operator/address.js';
-import { MascriServer } from './server/server.js';
+import type { MascriServer } from './server/server.js';
 
 /** `mascri serve`: checks the flags, starts the server, and stops it on SIGINT/SIGTERM. */
 async function serve(options: ServeOptions): Promise<void> {
@@ -46,6 +45,8 @@ async function serve(options: ServeOptions): Promise<void> {
     process.exit(2);
   }
   const log = new Logger(options.logLevel);
+  // Loaded here, not at the top: the client commands (mascri ps, ...) never load the server.
+  const [{ MascriServer }, { createDockerAdapter }] = await Promise.all([import('./server/server.js'), import('./docker/adapter.js')]);
   let server: MascriServer;
   try {
     server = await MascriServer.start({

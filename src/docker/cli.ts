@@ -1,10 +1,10 @@
-import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../common/logger.js';
 import { failedPrecondition } from '../common/errors.js';
 import { type EngineEndpoint, type HostConfigExtras, parseEngineHost, withCreateRelay } from './create-relay.js';
 import { childMarks } from './children.js';
 import { DockerError, classifyDockerFailure, dockerMessage } from './errors.js';
 import { ARGS_INLINE_MAX, MAX_ARG_BYTES } from './arg-limits.js';
+import { runProcess, stripFinalNewline } from './process.js';
 
 export interface DockerRunOptions {
   /** Milliseconds before the call is killed and fails with DEADLINE_EXCEEDED. */
@@ -41,11 +41,24 @@ export class DockerCli {
   private observers: DockerCallObserver[] = [];
   private progressObservers: DockerProgressObserver[] = [];
   private endpoint?: Promise<{ endpoint: EngineEndpoint; host: string }>;
+  private lastSpawn: Promise<void> = Promise.resolve();
 
   constructor(
     readonly binary: string = 'docker',
     private readonly log?: Logger,
   ) {}
+
+  /**
+   * Waits for this call's turn to start its process: one start per turn of the event loop. Starting
+   * a process blocks the loop for a millisecond or more (the fork copies the server's page tables);
+   * a burst of calls (ten pods starting at once) would otherwise block it for tens of milliseconds,
+   * and a kubelet's relist would wait behind them. Between two starts, incoming requests are read.
+   */
+  private spawnTurn(): Promise<void> {
+    const turn = this.lastSpawn.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    this.lastSpawn = turn;
+    return turn;
+  }
 
   onCall(observer: DockerCallObserver): void {
     this.observers.push(observer);
@@ -71,30 +84,30 @@ export class DockerCli {
     const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     let ok = false;
     try {
-      const child: ResultPromise = execa(this.binary, args as string[], {
-        timeout,
+      await this.spawnTurn();
+      const running = runProcess(this.binary, args, {
+        timeoutMs: timeout,
         input: options.input,
         env: { ...childMarks(), ...options.env },
-        cancelSignal: options.signal,
-        reject: false,
-        stripFinalNewline: true,
+        signal: options.signal,
         maxBuffer: 256 * 1024 * 1024,
       });
-      if (child.pid !== undefined) this.progress('spawned', args);
-      const result = await child;
-      const stdout = String(result.stdout ?? '');
-      const stderr = String(result.stderr ?? '');
+      this.progress('spawned', args);
+      const result = await running;
+      const stdout = stripFinalNewline(result.stdout.toString('utf8'));
+      const stderr = stripFinalNewline(result.stderr.toString('utf8'));
       if (result.timedOut) {
         throw new DockerError('timeout', `docker ${args[0]} did not finish within ${timeout} ms`, args);
       }
-      if (result.isCanceled) {
+      if (result.canceled) {
         throw new DockerError('timeout', `docker ${args[0]} was cancelled by the caller`, args);
       }
       if (result.failed) {
-        const notStarted = spawnFailure(result as EndedCall, this.binary, args);
+        const notStarted = spawnFailure(result, this.binary, args);
         if (notStarted) throw notStarted;
-        // Not execa's message: it repeats the whole command line, which may be huge or hold secrets.
-        throw new DockerError(classifyDockerFailure(stderr), stderr ? dockerMessage(stderr) : silentFailure(result as EndedCall, args), args, stdout);
+        if (result.isMaxBuffer) throw new DockerError('internal', `docker ${args[0]} printed more than 256 MiB`, args);
+        // Not the command line: it may be huge or hold secrets.
+        throw new DockerError(classifyDockerFailure(stderr), stderr ? dockerMessage(stderr) : silentFailure(result, args), args, stdout);
       }
       ok = true;
       return { stdout, stderr };
@@ -235,28 +248,24 @@ export interface DockerProcessOptions {
  */
 export async function runDockerProcess(cli: Pick<DockerCli, 'binary' | 'notify'>, args: readonly string[], options: DockerProcessOptions = {}): Promise<DockerProcessResult> {
   const started = performance.now();
-  const result = await execa(cli.binary, args as string[], {
-    timeout: options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : undefined,
+  const result = await runProcess(cli.binary, args, {
+    timeoutMs: options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : undefined,
     input: options.input ?? '',
     env: childMarks(),
-    encoding: 'buffer',
     maxBuffer: options.maxBytes ?? 16 * 1024 * 1024,
-    cancelSignal: options.signal,
-    reject: false,
-    stripFinalNewline: false,
+    signal: options.signal,
   });
   cli.notify(args, performance.now() - started, !result.failed || result.exitCode !== undefined);
-  const notStarted = spawnFailure(result as EndedCall, cli.binary, args);
+  const notStarted = spawnFailure(result, cli.binary, args);
   if (notStarted) throw notStarted;
-  const stdout = Buffer.from(result.stdout as Uint8Array);
-  const stderr = Buffer.from(result.stderr as Uint8Array);
-  const outputTooLarge = Boolean((result as { isMaxBuffer?: boolean }).isMaxBuffer);
+  const { stdout, stderr } = result;
+  const outputTooLarge = result.isMaxBuffer;
   return { stdout, stderr, exitCode: result.exitCode ?? -1, timedOut: Boolean(result.timedOut), outputTooLarge };
 }
 
 export { MAX_ARG_BYTES };
 
-/** How a failed execa call ended, as far as spawnFailure and silentFailure need it. */
+/** How a failed call ended, as far as spawnFailure and silentFailure need it. */
 interface EndedCall {
   code?: unknown;
   exitCode?: number;

@@ -38,6 +38,8 @@ export class ContainerService {
   private readonly unfiltered: AnswerWhileUnchanged<ListContainersResponse>;
   /** The create-relay fields this engine was seen to keep (checked on the first create that sets each). */
   private readonly extrasKept = new Set<string>();
+  /** The non-verbose ContainerStatus answer of each inspect held. */
+  private readonly statusAnswers = new WeakMap<DockerContainerInspect, ContainerStatusResponse>();
   /** Per container ID: did the kernel log an OOM kill of it (see killedByOom). */
   private readonly oomVerdicts = new Map<string, boolean>();
 
@@ -188,14 +190,22 @@ export class ContainerService {
       const container = await this.require(id);
       // Whoever sees a container exited may read its log at once: make sure its last lines are there.
       if (container.meta.logPath && containerState(container.inspect.State) === 'CONTAINER_EXITED') await this.ctx.logs.flush(container.inspect.Id);
-      const info: Record<string, string> = {};
-      if (request.verbose) {
-        info.info = JSON.stringify({ pid: container.inspect.State.Pid, sandboxID: container.meta.sandboxId, config: container.meta.config, docker: container.inspect });
+      if (!request.verbose) {
+        // The same answer object while the inspect is unchanged: its encoding is reused too (withMemoizedEncoding).
+        let answer = this.statusAnswers.get(container.inspect);
+        if (!answer) this.statusAnswers.set(container.inspect, (answer = { status: this.statusOf(container), info: {} }));
+        return answer;
       }
-      const status = containerStatus(container);
-      if (status.reason === 'Error' && status.exitCode === 137 && this.killedByOom(container.inspect.Id)) status.reason = 'OOMKilled';
-      return { status, info };
+      const info = { info: JSON.stringify({ pid: container.inspect.State.Pid, sandboxID: container.meta.sandboxId, config: container.meta.config, docker: container.inspect }) };
+      return { status: this.statusOf(container), info };
     });
+  }
+
+  /** The container's status, with OOMKilled where the kernel says so. */
+  private statusOf(container: ContainerRecord): ContainerStatus {
+    const status = containerStatus(container);
+    if (status.reason === 'Error' && status.exitCode === 137 && this.killedByOom(container.inspect.Id)) return { ...status, reason: 'OOMKilled' };
+    return status;
   }
 
   /**

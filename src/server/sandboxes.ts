@@ -150,7 +150,7 @@ export class SandboxService {
           docker: sandbox.inspect,
         });
       }
-      return { status: sandboxStatus(sandbox), info, containersStatuses: [], timestamp: nowNanos() };
+      return { status: sandboxStatusOnce(sandbox), info, containersStatuses: [], timestamp: nowNanos() };
     });
   }
 
@@ -208,6 +208,9 @@ export class SandboxService {
     return handler;
   }
 }
+
+/** The sandbox's status, built once per inspect (PodSandboxStatus is hot: a kubelet asks after every pod event). */
+const sandboxStatusOnce = oncePerInspect(sandboxStatus);
 
 /** The sandbox's list entry, built once per inspect. */
 export const sandboxSummary = oncePerInspect(buildPodSandboxEntry);

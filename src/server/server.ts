@@ -144,7 +144,7 @@ export class MascriServer {
 
       const cri = loadCri();
       server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-      const runtimeService = withMemoizedEncoding(cri.runtime.v1.RuntimeService.service, ['ListContainers', 'ListPodSandbox']);
+      const runtimeService = withMemoizedEncoding(cri.runtime.v1.RuntimeService.service, ['ListContainers', 'ListPodSandbox', 'ContainerStatus']);
       const imageService = withMemoizedEncoding(cri.runtime.v1.ImageService.service, ['ListImages']);
       server.addService(runtimeService, implement('RuntimeService', runtimeService, handlers, options.log, observe));
       server.addService(imageService, implement('ImageService', imageService, handlers, options.log, observe));
@@ -259,9 +259,11 @@ export function implement(
       const finish = (code: number, details?: string) => {
         const durationMs = performance.now() - started;
         observe(fullName, code, durationMs);
+        const failed = code === GrpcCode.INTERNAL || code === GrpcCode.UNKNOWN;
+        if (!failed && !log.enabled('debug')) return;
         const fields: Record<string, unknown> = { method: fullName, ms: Math.round(durationMs * 10) / 10, code: grpcCodeName(code) };
         if (details) fields.error = details;
-        if (code === GrpcCode.INTERNAL || code === GrpcCode.UNKNOWN) log.warn('rpc failed', fields);
+        if (failed) log.warn('rpc failed', fields);
         else log.debug('rpc', fields);
       };
       if (!handler) {
@@ -271,13 +273,20 @@ export function implement(
         return;
       }
       const abort = new AbortController();
-      call.on('cancelled', () => abort.abort());
+      let answered = false;
+      // grpc-js also says 'cancelled' as the stream of an answered call closes: only a call still running is aborted
+      // (an abort makes a DOMException, about 20 µs on every call otherwise).
+      call.on('cancelled', () => {
+        if (!answered) abort.abort();
+      });
       handler(call.request, abort.signal).then(
         (response) => {
+          answered = true;
           finish(GrpcCode.OK);
           callback(null, response);
         },
         (error: unknown) => {
+          answered = true;
           const status = toServiceError(error);
           finish(status.code ?? GrpcCode.INTERNAL, status.details);
           callback(status);
