@@ -43,8 +43,8 @@ export function checkpointUnsupportedReason(facts: { daemonAnswers: boolean; exp
  * kubelet sends them ("10.244.1.0/24", dual-stack "10.244.1.0/24,fd00:1::/64"). Pure.
  */
 export function checkPodCidr(podCidr: string): string {
-  const cidrs = podCidr.split(',').map((cidr) => cidr.trim());
   if (podCidr.trim() === '') return '';
+  const cidrs = podCidr.split(',').map((cidr) => cidr.trim());
   for (const cidr of cidrs) {
     const [address = '', prefix, extra] = cidr.split('/');
     const family = isIP(address);
