@@ -1,4 +1,5 @@
 // proto-loader-gen-types writes extensionless relative imports; NodeNext ESM needs ".js".
+//   node scripts/fix-generated.mjs [DIR]   (DIR: src/cri/generated; scripts/check-generated.mjs passes a temporary one)
 import { readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,4 +13,4 @@ function walk(dir) {
     }
   }
 }
-walk('src/cri/generated');
+walk(process.argv[2] ?? 'src/cri/generated');

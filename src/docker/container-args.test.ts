@@ -153,6 +153,7 @@ test('mount paths: commas, quotes and line breaks are quoted for --mount (a CSV 
   processPlan([], [], [], mounts('/' + 'p'.repeat(PATH_MAX - 2)));
   expectInvalid(() => processPlan([], [], [], mounts('/' + 'p'.repeat(PATH_MAX - 1))), /^mounts\[0\]\.host_path is 4096 bytes .*PATH_MAX/);
   expectInvalid(() => processPlan([], [], [], mounts('/a', 'relative')), /^mounts\[0\]\.container_path "relative" must be absolute/);
+  expectInvalid(() => processPlan([], [], [], { mounts: [{ ...mounts('/a').mounts[0]!, mountOptions: ['noexec'] }] }), /^mounts\[0\]\.mount_options \["noexec"\] cannot be honoured/);
   expectInvalid(() => processPlan([], [], [], { workingDir: '/' + 'w'.repeat(PATH_MAX) }), /^working_dir is 4097 bytes/);
 });
 

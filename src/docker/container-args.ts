@@ -95,6 +95,8 @@ export function containerCreatePlan(input: ContainerCreateInput): ContainerCreat
     checkPath(`${field}.container_path`, mount.containerPath);
     if (mount.image?.image) throw invalidArgument(`${field}.image: image volumes cannot be honoured: Docker 20.10 cannot mount an image`);
     if ((mount.uidMappings ?? []).length > 0 || (mount.gidMappings ?? []).length > 0) throw invalidArgument(`${field}.uid_mappings/gid_mappings: idmapped mounts cannot be honoured by Docker`);
+    // Status advertises features.mount_options false; a client that sends them anyway is refused rather than ignored.
+    if ((mount.mountOptions ?? []).length > 0) throw invalidArgument(`${field}.mount_options ${JSON.stringify(mount.mountOptions)} cannot be honoured: Docker's bind mounts take no noexec, nodev or nosuid`);
     checkPath(`${field}.host_path`, mount.hostPath);
     // --mount is a CSV record: fields holding a comma, a quote or a line break are quoted. Go's CSV
     // reader turns a quoted "\r\n" into "\n", so a carriage return cannot be passed.

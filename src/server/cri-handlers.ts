@@ -66,6 +66,8 @@ export function createCriHandlers(services: CriServices): CriHandlers {
     RuntimeConfig: () => runtimeInfo.runtimeConfig(),
     UpdateRuntimeConfig: (request) => runtimeInfo.updateRuntimeConfig(request),
     CheckpointContainer: (request) => runtimeInfo.checkpointContainer(request),
+    CheckpointPod: (request) => runtimeInfo.checkpointPod(request),
+    RestorePod: (request) => runtimeInfo.restorePod(request),
     RunPodSandbox: (request) => sandboxes.runPodSandbox(request),
     StopPodSandbox: (request) => sandboxes.stopPodSandbox(request),
     RemovePodSandbox: (request) => sandboxes.removePodSandbox(request),

@@ -25,6 +25,12 @@ export const UNIMPLEMENTED_RPCS = {
   RuntimeService: {
     /** The handler adds what this host lacks: ": <an experimental daemon, CRIU, ...>". */
     CheckpointContainer: 'CheckpointContainer is not supported by mascri on this host',
+    CheckpointPod:
+      'CheckpointPod is not supported by mascri: a pod checkpoint is made of container checkpoints, which mascri cannot make ' +
+      '(see CheckpointContainer for what this host lacks); nothing was paused',
+    RestorePod:
+      'RestorePod is not supported by mascri: it makes no checkpoints, and Docker restores only its own checkpoints into an existing ' +
+      'container, not a pod from a checkpoint archive; nothing was created',
     UpdatePodSandboxResources:
       'UpdatePodSandboxResources is not supported by mascri: Docker makes no pod-level cgroup it could resize (each container has its own; ' +
       'a --cgroup-parent belongs to the kubelet, which resizes it itself); resize the containers with UpdateContainerResources',

@@ -1,6 +1,9 @@
-import { unavailable, unimplemented } from '../common/errors.js';
+import { isIP } from 'node:net';
+import { invalidArgument, notFound, unavailable, unimplemented } from '../common/errors.js';
 import { mascriVersion } from '../common/version.js';
 import type { CheckpointContainerRequest__Output } from '../cri/generated/runtime/v1/CheckpointContainerRequest.js';
+import type { CheckpointPodRequest__Output } from '../cri/generated/runtime/v1/CheckpointPodRequest.js';
+import type { RestorePodRequest__Output } from '../cri/generated/runtime/v1/RestorePodRequest.js';
 import type { RuntimeConfigResponse } from '../cri/generated/runtime/v1/RuntimeConfigResponse.js';
 import type { UpdateRuntimeConfigRequest__Output } from '../cri/generated/runtime/v1/UpdateRuntimeConfigRequest.js';
 import type { StatusRequest__Output } from '../cri/generated/runtime/v1/StatusRequest.js';
@@ -10,6 +13,8 @@ import type { RuntimeCondition } from '../cri/generated/runtime/v1/RuntimeCondit
 import type { ServerContext } from './context.js';
 import { hostSummary } from './host-summary.js';
 import { UNIMPLEMENTED_RPCS } from './cri-methods.js';
+import { runWithErrorContext } from './errors.js';
+import { findContainer, findSandbox } from './lookup.js';
 
 /** The CRI API version string that runtimes report in VersionResponse.version. */
 export const KUBELET_API_VERSION = '0.1.0';
@@ -33,9 +38,29 @@ export function checkpointUnsupportedReason(facts: { daemonAnswers: boolean; exp
   return `${UNIMPLEMENTED_RPCS.RuntimeService.CheckpointContainer}: ${missing.join('; and ')}`;
 }
 
-/** Version, Status, RuntimeConfig, UpdateRuntimeConfig, CheckpointContainer: what the runtime is and can do now. */
+/**
+ * The pod CIDR(s) of an UpdateRuntimeConfig request, checked: empty, or comma-separated CIDRs as the
+ * kubelet sends them ("10.244.1.0/24", dual-stack "10.244.1.0/24,fd00:1::/64"). Pure.
+ */
+export function checkPodCidr(podCidr: string): string {
+  if (podCidr.trim() === '') return '';
+  const cidrs = podCidr.split(',').map((cidr) => cidr.trim());
+  for (const cidr of cidrs) {
+    const [address = '', prefix, extra] = cidr.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix) || Number(prefix) > bits) {
+      throw invalidArgument(`runtime_config.network_config.pod_cidr "${podCidr}": "${cidr}" is not a CIDR such as 10.244.1.0/24 or fd00:1::/64`);
+    }
+  }
+  return cidrs.join(',');
+}
+
+/** Version, Status, RuntimeConfig, UpdateRuntimeConfig, the checkpoint RPCs: what the runtime is and can do now. */
 export class RuntimeInfoService {
   private readonly versionResponse: VersionResponse;
+  /** The pod CIDR the kubelet last sent (UpdateRuntimeConfig) since this server started; '' before. */
+  private podCidr = '';
 
   constructor(private readonly ctx: ServerContext) {
     this.versionResponse = {
@@ -77,7 +102,7 @@ export class RuntimeInfoService {
     ];
     const info: Record<string, string> = {};
     if (request.verbose) {
-      info.config = JSON.stringify({ instance: this.ctx.options.instance, podInfraImage: this.ctx.options.podInfraImage, dockerCli: this.ctx.docker.cli.binary });
+      info.config = JSON.stringify({ instance: this.ctx.options.instance, podInfraImage: this.ctx.options.podInfraImage, dockerCli: this.ctx.docker.cli.binary, podCidr: this.podCidr });
       if (dockerInfo) info.docker = JSON.stringify(dockerInfo);
       info.host = JSON.stringify(hostSummary(await this.ctx.host.get()));
     }
@@ -100,20 +125,42 @@ export class RuntimeInfoService {
 
   /**
    * The kubelet sends the node's pod CIDR here. Docker's bridge network hands out pod addresses
-   * itself, so there is nothing to apply: the CIDR is logged and the call succeeds.
+   * itself, so there is nothing to apply: the CIDR is checked, recorded (Status verbose shows it
+   * under config.podCidr) and logged when it changes.
    */
   async updateRuntimeConfig(request: UpdateRuntimeConfigRequest__Output): Promise<Record<string, never>> {
-    const podCidr = request.runtimeConfig?.networkConfig?.podCidr ?? '';
-    if (podCidr !== '') this.ctx.log.info('pod CIDR from the kubelet noted; Docker\'s bridge network assigns pod addresses itself', { podCidr });
+    const podCidr = checkPodCidr(request.runtimeConfig?.networkConfig?.podCidr ?? '');
+    if (podCidr !== this.podCidr) {
+      this.podCidr = podCidr;
+      this.ctx.log.info('pod CIDR from the kubelet recorded; Docker\'s bridge network assigns pod addresses itself', { podCidr });
+    }
     return {};
   }
 
-  /** Always UNIMPLEMENTED, with what this host lacks for Docker's checkpoints (experimental daemon, CRIU). */
-  async checkpointContainer(_request: CheckpointContainerRequest__Output): Promise<never> {
+  /** Always UNIMPLEMENTED for a known container, with what this host lacks for Docker's checkpoints (experimental daemon, CRIU). */
+  async checkpointContainer(request: CheckpointContainerRequest__Output): Promise<never> {
+    const id = request.containerId;
+    if (!id) throw invalidArgument('container_id is empty');
+    const container = await runWithErrorContext(`checkpointing container "${id}"`, () => findContainer(this.ctx.store, id));
+    if (!container) throw notFound(`checkpointing container "${id}": no container with that ID (list them with: mascri ps -a)`);
     const info = await this.ctx.docker.system.info().catch(() => undefined);
     throw unimplemented(
       checkpointUnsupportedReason({ daemonAnswers: info !== undefined, experimental: info?.ExperimentalBuild === true, criu: await this.ctx.docker.host.commandOnPath('criu') }),
     );
   }
-}
 
+  /** Always UNIMPLEMENTED for a known pod: it would need container checkpoints (see checkpointContainer). */
+  async checkpointPod(request: CheckpointPodRequest__Output): Promise<never> {
+    const id = request.podSandboxId;
+    if (!id) throw invalidArgument('pod_sandbox_id is empty');
+    const sandbox = await runWithErrorContext(`checkpointing pod sandbox "${id}"`, () => findSandbox(this.ctx.store, id));
+    if (!sandbox) throw notFound(`checkpointing pod sandbox "${id}": no pod sandbox with that ID (list them with: mascri pods)`);
+    throw unimplemented(UNIMPLEMENTED_RPCS.RuntimeService.CheckpointPod);
+  }
+
+  /** Always UNIMPLEMENTED: mascri has no checkpoint to restore a pod from. */
+  async restorePod(request: RestorePodRequest__Output): Promise<never> {
+    if (!request.checkpointPath) throw invalidArgument('checkpoint_path is empty');
+    throw unimplemented(UNIMPLEMENTED_RPCS.RuntimeService.RestorePod);
+  }
+}

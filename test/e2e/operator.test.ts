@@ -186,19 +186,36 @@ describe('operator endpoint and runtime config', () => {
     assert.equal(overHttp.json.linux.cgroupDriver, config.linux?.cgroupDriver);
   });
 
-  test('UpdateRuntimeConfig accepts the pod CIDR and logs it', async () => {
+  test('UpdateRuntimeConfig records the pod CIDR (Status verbose shows it) and logs it; a malformed one is INVALID_ARGUMENT', async () => {
     await server.client.callRuntime('UpdateRuntimeConfig', { runtimeConfig: { networkConfig: { podCidr: '10.88.0.0/16' } } });
     await waitFor('the log line', async () => (/"podCidr":"10\.88\.0\.0\/16"/.test(server.logs) ? true : undefined), 2000);
-  });
-
-  test('CheckpointContainer answers UNIMPLEMENTED naming what this host lacks', async () => {
-    const experimental = (await docker(['info', '--format', '{{.ExperimentalBuild}}'])).stdout.trim() === 'true';
-    await assert.rejects(server.client.callRuntime('CheckpointContainer', { containerId: 'any', location: '/tmp/x.tar' }), (error: { code: number; details: string }) => {
-      assert.equal(error.code, GrpcCode.UNIMPLEMENTED);
-      assert.match(error.details, /^CheckpointContainer is not supported by mascri on this host: /);
-      if (!experimental) assert.match(error.details, /experimental features/);
+    const status = await server.client.callRuntime('Status', { verbose: true });
+    assert.equal(JSON.parse(status.info.config!).podCidr, '10.88.0.0/16');
+    await assert.rejects(server.client.callRuntime('UpdateRuntimeConfig', { runtimeConfig: { networkConfig: { podCidr: '10.88.0.0' } } }), (error: { code: number; details: string }) => {
+      assert.equal(error.code, GrpcCode.INVALID_ARGUMENT);
+      assert.match(error.details, /pod_cidr "10\.88\.0\.0"/);
       return true;
     });
+  });
+
+  test('CheckpointContainer answers UNIMPLEMENTED naming what this host lacks; CheckpointPod and RestorePod refuse saying why', async () => {
+    const experimental = (await docker(['info', '--format', '{{.ExperimentalBuild}}'])).stdout.trim() === 'true';
+    const { id: podId, config } = await pod('checkpoint');
+    const { containerId } = await server.client.callRuntime('CreateContainer', { podSandboxId: podId, config: shellContainer('checkpointed', 'sleep 1000'), sandboxConfig: config });
+    containers.push(containerId);
+    await server.client.callRuntime('StartContainer', { containerId });
+    const refused = (code: number, pattern: RegExp) => (error: { code: number; details: string }) => {
+      assert.equal(error.code, code, error.details);
+      assert.match(error.details, pattern);
+      return true;
+    };
+    await assert.rejects(
+      server.client.callRuntime('CheckpointContainer', { containerId, location: '/tmp/x.tar' }),
+      refused(GrpcCode.UNIMPLEMENTED, experimental ? /^CheckpointContainer is not supported by mascri on this host: / : /^CheckpointContainer is not supported by mascri on this host: .*experimental features/),
+    );
+    await assert.rejects(server.client.callRuntime('CheckpointContainer', { containerId: 'any', location: '/tmp/x.tar' }), refused(GrpcCode.NOT_FOUND, /no container with that ID/));
+    await assert.rejects(server.client.callRuntime('CheckpointPod', { podSandboxId: podId, outputPath: '/tmp/pod.tar' }), refused(GrpcCode.UNIMPLEMENTED, /^CheckpointPod is not supported by mascri: /));
+    await assert.rejects(server.client.callRuntime('RestorePod', { checkpointPath: '/tmp/pod.tar' }), refused(GrpcCode.UNIMPLEMENTED, /^RestorePod is not supported by mascri: /));
   });
 
   test('Stream* RPCs send the same items as their List* RPCs, then end', async () => {

@@ -79,13 +79,12 @@ describe('mascri serve', () => {
     assert.ok(info.ServerVersion);
   });
 
-  test('CheckpointContainer answers UNIMPLEMENTED naming itself and what Docker lacks; Stream* RPCs answer and end', async () => {
+  test('CheckpointContainer checks the container first (operator.test.ts has its refusal); Stream* RPCs answer and end', async () => {
     const server = await startServer();
     servers.push(server);
     await assert.rejects(server.client.callRuntime('CheckpointContainer', { containerId: 'x' }), (error: { code: number; details: string }) => {
-      assert.equal(error.code, GrpcCode.UNIMPLEMENTED);
-      assert.match(error.details, /CheckpointContainer/);
-      assert.match(error.details, /experimental|CRIU/);
+      assert.equal(error.code, GrpcCode.NOT_FOUND);
+      assert.match(error.details, /checkpointing container "x": no container with that ID/);
       return true;
     });
     // StreamContainerStats used to be the unimplemented example here; it now streams ListContainerStats.

@@ -1,7 +1,8 @@
 /**
  * The kubelet's /stats/summary on mascri, both ways the kubelet gathers it: pod and container stats
  * from the CRI alone (PodAndContainerStatsFromCRI) and, by default, the CRI's container stats with
- * cadvisor's view of the pod cgroups the containers live in.
+ * cadvisor's view of the pod cgroups the containers live in. From the CRI, /metrics/cadvisor is made
+ * of ListPodSandboxMetrics too.
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
@@ -64,6 +65,23 @@ for (const fromCri of [false, true]) {
         const pod = summary.pods.find((p) => p.podRef.name === current.podName(name))!;
         const sum = (pod.containers ?? []).reduce((n, c) => n + (c.memory?.workingSetBytes ?? 0), 0);
         assert.ok((pod.memory?.workingSetBytes ?? 0) >= sum * 0.5, `${name}: pod memory ${pod.memory?.workingSetBytes} against containers ${sum}`);
+      }
+      if (fromCri) {
+        // /metrics/cadvisor is then what ListPodSandboxMetrics sends, by ListMetricDescriptors' names and labels.
+        const { status, body } = await current.secure('/metrics/cadvisor');
+        assert.equal(status, 200, body.slice(0, 300));
+        const lines = body.split('\n');
+        const sample = (metric: string, ...labels: string[]) => lines.find((line) => line.startsWith(`${metric}{`) && labels.every((label) => line.includes(label)));
+        assert.match(body, /^# TYPE container_cpu_usage_seconds_total counter$/m);
+        for (const name of PODS) {
+          const pod = `pod="${current.podName(name)}"`;
+          for (const container of ['one', 'two']) {
+            const line = sample('container_memory_working_set_bytes', pod, `container="${container}"`, 'namespace="default"');
+            assert.ok(line && Number(line.split(' ')[1]) > 0, `${name}/${container}: working set on /metrics/cadvisor: ${line}`);
+            assert.ok(sample('container_cpu_usage_seconds_total', pod, `container="${container}"`), `${name}/${container}: CPU on /metrics/cadvisor`);
+          }
+          assert.ok(sample('container_network_receive_bytes_total', pod, 'container="POD"', 'interface="eth0"'), `${name}: pod network on /metrics/cadvisor`);
+        }
       }
       await node.down();
       node = undefined;

@@ -75,6 +75,7 @@ describe('cgroup mounts and /proc/<pid>/cgroup', () => {
     assert.equal(proc.v2, `/docker/${ID}`);
     assert.deepEqual(locateCgroup(proc, mounts), {
       version: 1,
+      cpu: `/sys/fs/cgroup/cpu/docker/${ID}`,
       cpuacct: `/sys/fs/cgroup/cpuacct/docker/${ID}`,
       memory: `/sys/fs/cgroup/memory/docker/${ID}`,
       pids: `/sys/fs/cgroup/pids/docker/${ID}`,
@@ -87,6 +88,7 @@ describe('cgroup mounts and /proc/<pid>/cgroup', () => {
     const proc = parseProcCgroup(`4:memory:/docker/${ID}\n3:cpu,cpuacct:/docker/${ID}\n`);
     assert.deepEqual(locateCgroup(proc, mounts), {
       version: 1,
+      cpu: `/sys/fs/cgroup/cpu,cpuacct/docker/${ID}`,
       cpuacct: `/sys/fs/cgroup/cpu,cpuacct/docker/${ID}`,
       memory: `/sys/fs/cgroup/memory/docker/${ID}`,
     });
@@ -130,6 +132,11 @@ describe('cgroup samples', () => {
       rssBytes: 61440n,
       pageFaults: 1024n,
       majorPageFaults: 1n,
+      cacheBytes: 8192n,
+      mappedFileBytes: undefined,
+      maxUsageBytes: undefined,
+      limitHits: undefined,
+      oomKills: undefined,
       limitBytes: undefined,
     });
     assert.deepEqual(sample.swap, { usageBytes: 4096n, limitBytes: undefined });
@@ -182,11 +189,52 @@ describe('cgroup samples', () => {
       rssBytes: 110592n,
       pageFaults: 1339n,
       majorPageFaults: 2n,
+      cacheBytes: 8192n,
+      mappedFileBytes: undefined,
+      maxUsageBytes: undefined,
+      limitHits: undefined,
+      oomKills: undefined,
       limitBytes: undefined,
       psi: undefined,
     });
+    assert.deepEqual(sample.cpu?.throttling, { periods: 0n, throttledPeriods: 0n, throttledNanos: 0n });
     assert.deepEqual(sample.swap, { usageBytes: 0n, limitBytes: undefined });
     assert.equal(sample.processes, 1);
+  });
+
+  test('v1 throttling, peak usage, limit hits and OOM kills: cpu.stat (throttled_time in ns), max_usage_in_bytes, failcnt, oom_control', () => {
+    const sample = sampleFromV1(
+      {
+        'cpu.stat': 'nr_periods 120\nnr_throttled 30\nthrottled_time 4500000000\n',
+        'cpuacct.usage': '7',
+        'memory.usage_in_bytes': '1000',
+        'memory.max_usage_in_bytes': '5000\n',
+        'memory.failcnt': '3\n',
+        'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n',
+        'memory.stat': 'total_cache 300\ntotal_mapped_file 100\n',
+      },
+      1n,
+    );
+    assert.deepEqual(sample.cpu?.throttling, { periods: 120n, throttledPeriods: 30n, throttledNanos: 4_500_000_000n });
+    const { cacheBytes, mappedFileBytes, maxUsageBytes, limitHits, oomKills } = sample.memory!;
+    assert.deepEqual({ cacheBytes, mappedFileBytes, maxUsageBytes, limitHits, oomKills }, { cacheBytes: 300n, mappedFileBytes: 100n, maxUsageBytes: 5000n, limitHits: 3n, oomKills: 2n });
+    assert.equal(sampleFromV1({ 'cpuacct.usage': '7' }, 1n).cpu?.throttling, undefined, 'no cpu controller file, no throttling figures');
+  });
+
+  test('v2 throttling (throttled_usec), memory.peak, and the max and oom_kill events', () => {
+    const sample = sampleFromV2(
+      {
+        'cpu.stat': 'usage_usec 10\nnr_periods 8\nnr_throttled 2\nthrottled_usec 1500000\n',
+        'memory.current': '100',
+        'memory.peak': '900\n',
+        'memory.events': 'low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\noom_group_kill 0\n',
+        'memory.stat': 'file 40\nfile_mapped 10\n',
+      },
+      1n,
+    );
+    assert.deepEqual(sample.cpu?.throttling, { periods: 8n, throttledPeriods: 2n, throttledNanos: 1_500_000_000n });
+    const { cacheBytes, mappedFileBytes, maxUsageBytes, limitHits, oomKills } = sample.memory!;
+    assert.deepEqual({ cacheBytes, mappedFileBytes, maxUsageBytes, limitHits, oomKills }, { cacheBytes: 40n, mappedFileBytes: 10n, maxUsageBytes: 900n, limitHits: 4n, oomKills: 1n });
   });
 
   test('v2 with a memory limit', () => {
@@ -201,6 +249,7 @@ describe('cgroup samples', () => {
 
   test('readCgroupSample reads each v1 file from its controller directory', async () => {
     const files: Record<string, string> = {
+      '/cg/cpu/x/cpu.stat': 'nr_periods 1\nnr_throttled 1\nthrottled_time 5\n',
       '/cg/cpuacct/x/cpuacct.usage': '5',
       '/cg/memory/x/memory.usage_in_bytes': '100',
       '/cg/memory/x/memory.stat': 'total_inactive_file 40\n',
@@ -208,11 +257,12 @@ describe('cgroup samples', () => {
     };
     const asked: string[] = [];
     const sample = await readCgroupSample(
-      { version: 1, cpuacct: '/cg/cpuacct/x', memory: '/cg/memory/x', pids: '/cg/pids/x' },
+      { version: 1, cpu: '/cg/cpu/x', cpuacct: '/cg/cpuacct/x', memory: '/cg/memory/x', pids: '/cg/pids/x' },
       async (path) => (asked.push(path), files[path]),
       () => 9n,
     );
     assert.equal(sample.cpu?.usageNanos, 5n);
+    assert.equal(sample.cpu?.throttling?.throttledNanos, 5n, 'cpu.stat from the cpu controller');
     assert.equal(sample.memory?.workingSetBytes, 60n);
     assert.equal(sample.processes, 3);
     assert.ok(asked.every((path) => path.startsWith('/cg/')));

@@ -23,11 +23,11 @@ export interface ProcCgroup {
 
 /** The directories of a container's cgroup. */
 export type CgroupLocation =
-  | { version: 1; cpuacct?: string; memory?: string; pids?: string }
+  | { version: 1; cpu?: string; cpuacct?: string; memory?: string; pids?: string }
   | { version: 2; dir: string };
 
-/** The controllers whose v1 hierarchies mascri reads. */
-const V1_CONTROLLERS = ['cpuacct', 'memory', 'pids'] as const;
+/** The controllers whose v1 hierarchies mascri reads (cpu for its CFS throttling counters). */
+const V1_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids'] as const;
 
 /** Values at or above this are the kernel's "no limit" in cgroup v1 (LONG_MAX rounded to a page). */
 const V1_UNLIMITED = 1n << 62n;
@@ -75,9 +75,9 @@ export function parseProcCgroup(text: string): ProcCgroup {
  * controllers (a "hybrid" host also shows an empty v2 line), else the v2 directory.
  */
 export function locateCgroup(proc: ProcCgroup, mounts: CgroupMounts): CgroupLocation | undefined {
-  const hasV1 = V1_CONTROLLERS.some((c) => c !== 'pids' && proc.v1.has(c) && mounts.v1.has(c));
+  const hasV1 = (['cpuacct', 'memory'] as const).some((c) => proc.v1.has(c) && mounts.v1.has(c));
   if (hasV1) {
-    const location: { version: 1; cpuacct?: string; memory?: string; pids?: string } = { version: 1 };
+    const location: { version: 1; cpu?: string; cpuacct?: string; memory?: string; pids?: string } = { version: 1 };
     for (const controller of V1_CONTROLLERS) {
       const path = proc.v1.get(controller);
       const mount = mounts.v1.get(controller);
@@ -164,6 +164,8 @@ export interface CgroupSample {
     usageNanos: bigint;
     userNanos?: bigint;
     systemNanos?: bigint;
+    /** CFS bandwidth control: enforcement periods elapsed, those throttled, and the time throttled. */
+    throttling?: { periods: bigint; throttledPeriods: bigint; throttledNanos: bigint };
     psi?: Pressure;
   };
   memory?: {
@@ -173,6 +175,15 @@ export interface CgroupSample {
     rssBytes?: bigint;
     pageFaults?: bigint;
     majorPageFaults?: bigint;
+    /** Page cache, and the part of it that is mapped files. */
+    cacheBytes?: bigint;
+    mappedFileBytes?: bigint;
+    /** The highest usage recorded (v1 max_usage_in_bytes, v2 memory.peak where the kernel has it). */
+    maxUsageBytes?: bigint;
+    /** How often usage hit the limit (v1 failcnt, v2 the "max" events). */
+    limitHits?: bigint;
+    /** Processes the kernel's OOM killer killed in this cgroup (where the kernel counts them). */
+    oomKills?: bigint;
     /** The limit, when one is set. */
     limitBytes?: bigint;
     psi?: Pressure;
@@ -189,9 +200,13 @@ export interface CgroupSample {
 
 /** The file contents a cgroup v1 sample is made from (undefined: not there). */
 export interface CgroupV1Files {
+  'cpu.stat'?: string;
   'cpuacct.usage'?: string;
   'cpuacct.stat'?: string;
   'memory.usage_in_bytes'?: string;
+  'memory.max_usage_in_bytes'?: string;
+  'memory.failcnt'?: string;
+  'memory.oom_control'?: string;
   'memory.stat'?: string;
   'memory.limit_in_bytes'?: string;
   'memory.memsw.usage_in_bytes'?: string;
@@ -204,6 +219,8 @@ export interface CgroupV2Files {
   'cpu.stat'?: string;
   'cpu.pressure'?: string;
   'memory.current'?: string;
+  'memory.peak'?: string;
+  'memory.events'?: string;
   'memory.stat'?: string;
   'memory.max'?: string;
   'memory.pressure'?: string;
@@ -225,6 +242,8 @@ export function sampleFromV1(files: CgroupV1Files, timestampNanos: bigint): Cgro
     sample.cpu = { usageNanos: cpuUsage };
     if (ticks.has('user')) sample.cpu.userNanos = ticks.get('user')! * NANOS_PER_USER_HZ_TICK;
     if (ticks.has('system')) sample.cpu.systemNanos = ticks.get('system')! * NANOS_PER_USER_HZ_TICK;
+    const cfs = parseFlatKeyed(files['cpu.stat']);
+    if (cfs.has('nr_periods')) sample.cpu.throttling = { periods: cfs.get('nr_periods')!, throttledPeriods: cfs.get('nr_throttled') ?? 0n, throttledNanos: cfs.get('throttled_time') ?? 0n };
   }
   const usage = parseSingle(files['memory.usage_in_bytes']);
   if (usage !== undefined) {
@@ -237,6 +256,11 @@ export function sampleFromV1(files: CgroupV1Files, timestampNanos: bigint): Cgro
       rssBytes: stat.get('total_rss') ?? stat.get('rss'),
       pageFaults: stat.get('total_pgfault') ?? stat.get('pgfault'),
       majorPageFaults: stat.get('total_pgmajfault') ?? stat.get('pgmajfault'),
+      cacheBytes: stat.get('total_cache') ?? stat.get('cache'),
+      mappedFileBytes: stat.get('total_mapped_file') ?? stat.get('mapped_file'),
+      maxUsageBytes: parseSingle(files['memory.max_usage_in_bytes']),
+      limitHits: parseSingle(files['memory.failcnt']),
+      oomKills: parseFlatKeyed(files['memory.oom_control']).get('oom_kill'),
       limitBytes: limit !== undefined && limit < V1_UNLIMITED ? limit : undefined,
     };
     const memsw = parseSingle(files['memory.memsw.usage_in_bytes']);
@@ -259,6 +283,9 @@ export function sampleFromV2(files: CgroupV2Files, timestampNanos: bigint): Cgro
     sample.cpu = { usageNanos: cpuStat.get('usage_usec')! * 1000n, psi: parsePressure(files['cpu.pressure']) };
     if (cpuStat.has('user_usec')) sample.cpu.userNanos = cpuStat.get('user_usec')! * 1000n;
     if (cpuStat.has('system_usec')) sample.cpu.systemNanos = cpuStat.get('system_usec')! * 1000n;
+    if (cpuStat.has('nr_periods')) {
+      sample.cpu.throttling = { periods: cpuStat.get('nr_periods')!, throttledPeriods: cpuStat.get('nr_throttled') ?? 0n, throttledNanos: (cpuStat.get('throttled_usec') ?? 0n) * 1000n };
+    }
   }
   const usage = parseSingle(files['memory.current']);
   if (usage !== undefined) {
@@ -270,6 +297,11 @@ export function sampleFromV2(files: CgroupV2Files, timestampNanos: bigint): Cgro
       rssBytes: stat.get('anon'),
       pageFaults: stat.get('pgfault'),
       majorPageFaults: stat.get('pgmajfault'),
+      cacheBytes: stat.get('file'),
+      mappedFileBytes: stat.get('file_mapped'),
+      maxUsageBytes: parseSingle(files['memory.peak']),
+      limitHits: parseFlatKeyed(files['memory.events']).get('max'),
+      oomKills: parseFlatKeyed(files['memory.events']).get('oom_kill'),
       limitBytes: parseSingle(files['memory.max']),
       psi: parsePressure(files['memory.pressure']),
     };
@@ -288,16 +320,23 @@ export type FileReader = (path: string) => Promise<string | undefined>;
 /** Reads the cgroup files at `location` and makes a sample of them. */
 export async function readCgroupSample(location: CgroupLocation, read: FileReader, now: () => bigint): Promise<CgroupSample> {
   if (location.version === 2) {
-    const names = ['cpu.stat', 'cpu.pressure', 'memory.current', 'memory.stat', 'memory.max', 'memory.pressure', 'memory.swap.current', 'memory.swap.max', 'io.pressure', 'cgroup.procs'] as const;
+    const names = [
+      'cpu.stat', 'cpu.pressure', 'memory.current', 'memory.peak', 'memory.events', 'memory.stat', 'memory.max', 'memory.pressure',
+      'memory.swap.current', 'memory.swap.max', 'io.pressure', 'cgroup.procs',
+    ] as const;
     const texts = await Promise.all(names.map((name) => read(`${location.dir}/${name}`)));
     const files: CgroupV2Files = {};
     names.forEach((name, i) => (files[name] = texts[i]));
     return sampleFromV2(files, now());
   }
   const where: Record<keyof CgroupV1Files, string | undefined> = {
+    'cpu.stat': location.cpu,
     'cpuacct.usage': location.cpuacct,
     'cpuacct.stat': location.cpuacct,
     'memory.usage_in_bytes': location.memory,
+    'memory.max_usage_in_bytes': location.memory,
+    'memory.failcnt': location.memory,
+    'memory.oom_control': location.memory,
     'memory.stat': location.memory,
     'memory.limit_in_bytes': location.memory,
     'memory.memsw.usage_in_bytes': location.memory,

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { describeHost } from '../../docker/host-grants.js';
 import type { CgroupSample } from './cgroup.js';
 import { cpuUsage, memoryUsage, sumSamples, swapUsage } from './convert.js';
-import { containerMetrics, metricDescriptors, METRIC_LABEL_KEYS, NETWORK_LABEL_KEYS } from './metrics.js';
+import { containerMetrics, containerSpec, metricDescriptors, METRICS, METRIC_LABEL_KEYS, NETWORK_LABEL_KEYS } from './metrics.js';
 import { updateArgs } from './update-args.js';
 
 const sample = (cpu: bigint, memory: bigint, extra: Partial<CgroupSample> = {}): CgroupSample => ({
@@ -52,7 +52,7 @@ test('descriptors: cAdvisor names, container labels, the interface for network m
 
 test('container metrics: whole seconds of CPU, gauges and counters typed as the descriptors say', () => {
   const labels = { container: 'c', id: 'id', image: 'img', name: 'n', namespace: 'ns', pod: 'p' };
-  const metrics = containerMetrics(labels, sample(2_700_000_000n, 100n), { bytes: 4096n, inodes: 2n }, 1_700_000_000_500_000_000n, 1n);
+  const metrics = containerMetrics(labels, { sample: sample(2_700_000_000n, 100n), layer: { bytes: 4096n, inodes: 2n }, startedAtNanos: 1_700_000_000_500_000_000n }, 1n);
   const get = (name: string) => metrics.find((m) => m.name === name);
   assert.deepEqual([get('container_cpu_usage_seconds_total')?.value, get('container_cpu_usage_seconds_total')?.metricType], [{ value: '2' }, 'COUNTER']);
   assert.deepEqual([get('container_memory_working_set_bytes')?.value, get('container_memory_working_set_bytes')?.metricType], [{ value: '50' }, 'GAUGE']);
@@ -60,7 +60,42 @@ test('container metrics: whole seconds of CPU, gauges and counters typed as the 
   assert.deepEqual(get('container_fs_usage_bytes')?.value, { value: '4096' });
   assert.deepEqual(get('container_start_time_seconds')?.value, { value: '1700000000' });
   assert.deepEqual(get('container_processes')?.labelValues, ['c', 'id', 'img', 'n', 'ns', 'p']);
-  assert.equal(containerMetrics(labels, undefined, undefined, undefined, 1n).length, 0, 'nothing known, nothing reported');
+  assert.equal(containerMetrics(labels, {}, 1n).length, 0, 'nothing known, nothing reported');
+});
+
+test('every metric is one a descriptor names, with as many label values as its label keys', () => {
+  const keys = new Map(metricDescriptors().map((d) => [d.name, d.labelKeys?.length]));
+  const labels = { container: 'c', id: 'id', image: 'img', name: 'n', namespace: 'ns', pod: 'p' };
+  const full = sample(1n, 100n, { cpu: { usageNanos: 1n, userNanos: 1n, systemNanos: 1n, throttling: { periods: 1n, throttledPeriods: 1n, throttledNanos: 1n } }, swap: { usageBytes: 1n } });
+  Object.assign(full.memory!, { cacheBytes: 1n, mappedFileBytes: 1n, maxUsageBytes: 1n, limitHits: 1n, oomKills: 1n });
+  const metrics = containerMetrics(labels, { sample: full, layer: { bytes: 1n, inodes: 1n }, startedAtNanos: 1n, spec: containerSpec({ CpuQuota: 50000 }) }, 1n);
+  const names = new Set(metrics.map((m) => m.name));
+  for (const name of Object.keys(METRICS)) if (!name.startsWith('container_network_')) assert.ok(names.has(name), `${name} is served`);
+  for (const m of metrics) assert.equal(m.labelValues?.length, keys.get(m.name), m.name);
+});
+
+test('spec metrics from HostConfig, kernel defaults for what Docker left unset; CFS metrics only under a quota, as cAdvisor', () => {
+  assert.deepEqual(containerSpec({}), { cpuPeriodMicros: 100_000n, cpuQuotaMicros: 0n, cpuShares: 1024n, memorySwapLimitBytes: 0n, memoryReservationBytes: 0n });
+  assert.deepEqual(containerSpec({ CpuPeriod: 50000, CpuQuota: 25000, CpuShares: 512, MemorySwap: -1, MemoryReservation: 1024 }), {
+    cpuPeriodMicros: 50_000n, cpuQuotaMicros: 25_000n, cpuShares: 512n, memorySwapLimitBytes: 0n, memoryReservationBytes: 1024n,
+  });
+  const labels = { container: 'c', id: 'id', image: 'img', name: 'n', namespace: 'ns', pod: 'p' };
+  const throttled = sample(1n, 100n, { cpu: { usageNanos: 1n, throttling: { periods: 10n, throttledPeriods: 4n, throttledNanos: 3_200_000_000n } } });
+  const get = (spec: ReturnType<typeof containerSpec>) => {
+    const metrics = containerMetrics(labels, { sample: throttled, spec }, 7_000_000_000n);
+    return (name: string) => metrics.find((m) => m.name === name);
+  };
+  const unlimited = get(containerSpec({}));
+  assert.equal(unlimited('container_cpu_cfs_periods_total'), undefined);
+  assert.equal(unlimited('container_spec_cpu_quota'), undefined);
+  assert.deepEqual(unlimited('container_spec_cpu_shares')?.value, { value: '1024' });
+  assert.deepEqual(unlimited('container_last_seen')?.value, { value: '7' });
+  const limited = get(containerSpec({ CpuQuota: 50000 }));
+  assert.deepEqual(limited('container_cpu_cfs_periods_total')?.value, { value: '10' });
+  assert.deepEqual(limited('container_cpu_cfs_throttled_periods_total')?.value, { value: '4' });
+  assert.deepEqual(limited('container_cpu_cfs_throttled_seconds_total')?.value, { value: '3' });
+  assert.equal(limited('container_cpu_cfs_throttled_seconds_total')?.metricType, 'COUNTER');
+  assert.deepEqual(limited('container_spec_cpu_quota')?.value, { value: '50000' });
 });
 
 test('update flags: those of create that docker update accepts; oom_score_adj becomes a warning', () => {

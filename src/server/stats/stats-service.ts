@@ -25,7 +25,7 @@ import { findContainer, findSandbox, splitRecords, type ContainerRecord, type Sa
 import type { CgroupSample } from './cgroup.js';
 import { cpuUsage, ioUsage, memoryUsage, networkUsage, sumSamples, swapUsage, uint64 } from './convert.js';
 import { CpuRateTracker } from './cpu-rate.js';
-import { containerMetrics, metricDescriptors, networkMetrics, type MetricLabels } from './metrics.js';
+import { containerMetrics, containerSpec, metricDescriptors, networkMetrics, type MetricLabels } from './metrics.js';
 import { HostSampler, nowNanos } from './sampler.js';
 import { updateArgs } from './update-args.js';
 import { WritableLayerUsage, layerMountpoint, type DiskUsage } from './writable-layer.js';
@@ -231,13 +231,14 @@ export class StatsService {
           const figures = await this.containerFigures(member);
           const labels = podLabels(member.meta.metadata.name, member.inspect);
           labels.image = member.meta.image || labels.image;
-          return { containerId: member.inspect.Id, metrics: containerMetrics(labels, figures.sample, figures.layer, startedAt(member.inspect), now) };
+          const facts = { sample: figures.sample, layer: figures.layer, startedAtNanos: startedAt(member.inspect), spec: containerSpec(member.inspect.HostConfig) };
+          return { containerId: member.inspect.Id, metrics: containerMetrics(labels, facts, now) };
         }),
       ),
     ]);
     const labels = podLabels('POD', inspect);
     const metrics = [
-      ...containerMetrics(labels, pauseSample, pauseLayer?.disk, startedAt(inspect), now),
+      ...containerMetrics(labels, { sample: pauseSample, layer: pauseLayer?.disk, startedAtNanos: startedAt(inspect), spec: containerSpec(inspect.HostConfig) }, now),
       ...(net ? networkMetrics(labels, net.timestampNanos, net.interfaces) : []),
     ];
     return { podSandboxId: inspect.Id, metrics, containerMetrics: containerMetricsList };
