@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { test } from 'node:test';
-import { withLabelFile } from './label-file.js';
+import { LABEL_ARGS_MAX_BYTES, withLabelFile } from './label-file.js';
 import { labelFileText } from './labels.js';
 
+test('small labels are --label arguments, in a stable order', async () => {
+  assert.deepEqual(await withLabelFile({ b: '2', a: 'x=y' }, async (args) => args), ['--label', 'a=x=y', '--label', 'b=2']);
+});
+
 test('the label file lives in a private directory only while the call runs', async () => {
-  const labels = { app: 'web', 'io.mascri.type': 'sandbox' };
+  const labels = { app: 'web', 'io.mascri.type': 'sandbox', big1: 'v'.repeat(LABEL_ARGS_MAX_BYTES / 2), big2: 'v'.repeat(LABEL_ARGS_MAX_BYTES / 2) };
   let seen = '';
   const answer = await withLabelFile(labels, async (args) => {
     assert.equal(args.length, 2);
@@ -24,7 +28,7 @@ test('the label file lives in a private directory only while the call runs', asy
 test('the file is removed when the call fails too; no labels, no file', async () => {
   let seen = '';
   await assert.rejects(
-    withLabelFile({ a: 'b' }, async (args) => {
+    withLabelFile({ a: 'b'.repeat(LABEL_ARGS_MAX_BYTES / 2), c: 'd'.repeat(LABEL_ARGS_MAX_BYTES / 2) }, async (args) => {
       seen = args[1]!;
       throw new Error('docker failed');
     }),
