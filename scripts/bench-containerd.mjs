@@ -165,13 +165,15 @@ export async function startContainerd({ sandboxImage, registry = ['localhost:500
       if (!exited) child.kill('SIGKILL');
       for (let i = 0; i < 20 && !exited; i++) await sleep(100);
     }
-    for (const pid of processesNaming(socket)) {
+    // Containers its CRI could not remove: their processes first (a shim killed leaves them running).
+    for (const pid of [...containerProcesses('k8s.io'), ...processesNaming(socket)]) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // gone meanwhile
       }
     }
+    if (containerProcesses('k8s.io').length > 0) await sleep(500);
     // 3. The bridge (its veths went with the pods' network namespaces), mounts, cgroups, the directory.
     if (linkExists(BRIDGE)) {
       try {
@@ -203,7 +205,9 @@ export async function startContainerd({ sandboxImage, registry = ['localhost:500
     writeFileSync(join(dir, 'config.toml'), config(dir, { sandboxImage, registry, snapshotter, cniBin }));
     writeFileSync(join(dir, 'cni', 'net.d', '10-mascri-bench.conflist'), cniConflist(dir));
     const out = openSync(join(dir, 'containerd.log'), 'a');
-    child = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', out, out] });
+    // A process group of its own: a Ctrl-C in the terminal reaches the benchmark, which removes the
+    // pods through this containerd before it stops it; it must not stop first.
+    child = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', out, out], detached: true });
     closeSync(out);
     child.on('exit', () => (exited = true));
     const c = new CriClient(endpoint, endpoint, 5000);
@@ -241,16 +245,48 @@ function tail(file, lines = 30) {
   }
 }
 
-/** cgroup v1 hierarchies: containerd's CRI puts a pod without a cgroup parent under /<namespace>; runc leaves the empty parent. */
-function removeEmptyCgroups(namespace) {
+/** The cgroup directories containerd's CRI makes for pods without a cgroup parent: /<namespace> in each hierarchy. */
+function namespaceCgroups(namespace) {
   const root = '/sys/fs/cgroup';
-  const dirs = cgroupVersion() === 2 ? [join(root, namespace)] : readdirSync(root).map((h) => join(root, h, namespace));
-  for (const d of dirs) {
-    try {
-      if (existsSync(d)) rmdirSync(d);
-    } catch {
-      // not there, or not empty: not ours to force
-    }
-  }
+  return cgroupVersion() === 2 ? [join(root, namespace)] : readdirSync(root).map((h) => join(root, h, namespace));
 }
 
+/** Processes in the cgroups below /<namespace> (the instance's containers; no other runtime here uses k8s.io). */
+function containerProcesses(namespace) {
+  const pids = new Set();
+  const walk = (d) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.name === 'cgroup.procs') {
+        for (const pid of readFileSync(join(d, e.name), 'utf8').split('\n').filter(Boolean)) pids.add(Number(pid));
+      }
+    }
+  };
+  for (const d of namespaceCgroups(namespace)) walk(d);
+  return [...pids];
+}
+
+/** The namespace's cgroups, deepest first: runc removes a container's, a container killed leaves its own; rmdir refuses a cgroup with processes. */
+function removeEmptyCgroups(namespace) {
+  const remove = (d) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) remove(join(d, e.name));
+    try {
+      rmdirSync(d);
+    } catch {
+      // not empty: not ours to force
+    }
+  };
+  for (const d of namespaceCgroups(namespace)) remove(d);
+}
