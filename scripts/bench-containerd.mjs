@@ -121,6 +121,14 @@ function processesNaming(needle) {
   return pids;
 }
 
+function rssKiB(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 function linkExists(name) {
   return existsSync(`/sys/class/net/${name}`);
 }
@@ -230,7 +238,9 @@ export async function startContainerd({ sandboxImage, registry = ['localhost:500
     }
     if (!version) throw new Error(`containerd did not start or is not ready; its log:\n${tail(join(dir, 'containerd.log'))}`);
     log(`containerd ${version.runtimeVersion} (CRI ${version.runtimeApiVersion}) in ${dir}, snapshotter ${snapshotter}, cgroup v${cgroupVersion()} (cgroupfs)`);
-    return { endpoint, dir, pid: child.pid, snapshotter, cgroupVersion: cgroupVersion(), version: version.runtimeVersion, logFile: join(dir, 'containerd.log'), stop };
+    /** The RSS of its shims (one per pod), in MiB: memory a containerd node spends beside the daemon. */
+    const shimsRssMiB = () => Math.round(processesNaming(socket).reduce((sum, pid) => sum + rssKiB(pid), 0) / 1024);
+    return { endpoint, dir, pid: child.pid, snapshotter, cgroupVersion: cgroupVersion(), version: version.runtimeVersion, logFile: join(dir, 'containerd.log'), shimsRssMiB, stop };
   } catch (error) {
     await stop();
     throw error;
