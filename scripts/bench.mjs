@@ -164,9 +164,11 @@ let podCounter = 0;
 async function startPod(c, containers = 1, label = 'steady') {
   const n = podCounter++;
   const config = { metadata: { name: `p${n}`, namespace: RUN, uid: `${RUN}-${n}`, attempt: 0 }, labels: { bench: RUN, set: label }, linux: {} };
+  checkAborted();
   const { podSandboxId } = await c.callRuntime('RunPodSandbox', { config });
   const ids = [];
   for (let i = 0; i < containers; i++) {
+    checkAborted();
     const { containerId } = await c.callRuntime('CreateContainer', {
       podSandboxId,
       config: { metadata: { name: `c${i}`, attempt: 0 }, image: { image: BUSYBOX }, command: ['sleep', '100000'], labels: { bench: RUN } },
@@ -192,7 +194,10 @@ async function measureReads(c, pods, containers) {
     const call = calls[name];
     for (let i = 0; i < 10; i++) await call(i); // warm up
     const samples = [];
-    for (let i = 0; i < READ_CALLS; i++) samples.push(await timed(() => call(i)));
+    for (let i = 0; i < READ_CALLS; i++) {
+      checkAborted();
+      samples.push(await timed(() => call(i)));
+    }
     phase[name] = summary(samples);
   }
   const [images, podList, ctrList] = await Promise.all([c.callImage('ListImages', {}), c.callRuntime('ListPodSandbox', {}), c.callRuntime('ListContainers', {})]);
@@ -360,6 +365,7 @@ async function measureRuntime(rt) {
     const t0 = cpuTicks(rt.pid);
     const start = performance.now();
     for (let i = 0; i < RELIST_SECONDS; i++) {
+      checkAborted();
       await c.callRuntime('ListPodSandbox', {});
       await c.callRuntime('ListContainers', {});
       await sleep(Math.max(0, start + (i + 1) * 1000 - performance.now()));
@@ -419,10 +425,19 @@ function cleanup() {
   })());
 }
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    log(`${signal}: removing what the benchmark started`);
-    void cleanup().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+/** The signal that interrupted the run: the measurements stop at their next step, then the clean-up runs. */
+let aborted;
+function checkAborted() {
+  if (aborted) throw new Error(`interrupted by ${aborted}`);
+}
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 };
+for (const signal of Object.keys(SIGNAL_NUMBERS)) {
+  process.on(signal, () => {
+    const exit = () => void cleanup().finally(() => process.exit(128 + SIGNAL_NUMBERS[signal]));
+    if (aborted) return exit(); // a second signal: no more waiting for the calls in flight
+    aborted = signal;
+    log(`${signal}: stopping at the next step, then removing what the benchmark started`);
+    setTimeout(exit, 20_000).unref(); // a call that hangs does not keep the clean-up waiting
   });
 }
 
@@ -572,4 +587,5 @@ try {
   process.exitCode = 1;
 } finally {
   await cleanup();
+  if (aborted) process.exitCode = 128 + SIGNAL_NUMBERS[aborted];
 }
