@@ -533,7 +533,7 @@ function printTable() {
     }
   }
   lines.push(`| **pod start** (runp + create + start) | | | | |`);
-  lines.push(`| 20 one after another | ${cell(m?.podStart)} | ${cell(k?.podStart)} | ${ratio(m?.podStart.p50, k?.podStart.p50)} | <= 1.0x by hand: ${target('pod start p50 <= 1.0x the docker CLI by hand')} (${ratio(m?.podStart.p50, results.dockerCliByHand?.podStart.p50)}) |`);
+  lines.push(`| 20 one after another | ${cell(m?.podStart)} | ${cell(k?.podStart)} | ${ratio(m?.podStart.p50, k?.podStart.p50)} | <= 1.0x by hand: ${target('pod start p50 <= 1.0x the docker CLI by hand').replace(/^met$/, `met (${ratio(m?.podStart.p50, results.dockerCliByHand?.podStart.p50)})`)} |`);
   lines.push(`| the docker CLI by hand (run pause, create, start) | ${cell(results.dockerCliByHand?.podStart)} | | | |`);
   lines.push(`| each of 10 concurrent (${BURSTS} bursts) | ${cell(m?.burst10.podStart)} | ${cell(k?.burst10.podStart)} | ${ratio(m?.burst10.podStart.p50, k?.burst10.podStart.p50)} | |`);
   lines.push(`| 10 concurrent, wall ms per burst | ${m?.burst10.wallMs.join(', ') ?? 'n/a'} | ${k?.burst10.wallMs.join(', ') ?? 'n/a'} | ${ratio(m && median(m.burst10.wallMs), k && median(k.burst10.wallMs))} | |`);
