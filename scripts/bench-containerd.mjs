@@ -218,6 +218,11 @@ export async function startContainerd({ sandboxImage, registry = ['localhost:500
     child = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', out, out], detached: true });
     closeSync(out);
     child.on('exit', () => (exited = true));
+    let spawnError;
+    child.on('error', (error) => {
+      spawnError = error; // no containerd on PATH: said below, and the directory is removed
+      exited = true;
+    });
     const c = new CriClient(endpoint, endpoint, 5000);
     let version;
     try {
@@ -236,6 +241,7 @@ export async function startContainerd({ sandboxImage, registry = ['localhost:500
     } finally {
       c.close();
     }
+    if (spawnError) throw new Error(`cannot start containerd: ${spawnError.message} (the docker.io package installs /usr/bin/containerd)`);
     if (!version) throw new Error(`containerd did not start or is not ready; its log:\n${tail(join(dir, 'containerd.log'))}`);
     log(`containerd ${version.runtimeVersion} (CRI ${version.runtimeApiVersion}) in ${dir}, snapshotter ${snapshotter}, cgroup v${cgroupVersion()} (cgroupfs)`);
     /** The RSS of its shims (one per pod), in MiB: memory a containerd node spends beside the daemon. */
