@@ -1,8 +1,8 @@
 // mascri's benchmark, beside containerd 1.6's CRI: run after `bash scripts/setup.sh` (engine,
 // registry, images, CNI plugins, build). The same CRI client makes the same calls to both runtimes in
 // the same run: mascri serve first, then a private containerd (scripts/bench-containerd.mjs).
-//   npm run bench                          full run (about 8 minutes)
-//   BENCH_QUICK=1 npm run bench            fewer samples, shorter settles (about 3 minutes)
+//   npm run bench                          full run (about 7 minutes)
+//   BENCH_QUICK=1 npm run bench            fewer samples, shorter settles (about 4 minutes)
 //   BENCH_RELIST_SECONDS=10                shorter relist CPU measurement
 //   BENCH_RUNTIMES=mascri                  one runtime only (mascri, containerd or both, comma-separated)
 // Run it under the engine's lock when others share the engine: `flock /tmp/mascri-engine.lock node scripts/bench.mjs`.
