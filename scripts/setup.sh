@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian machine (run as root):
-#   - installs docker.io, docker-registry and busybox-static when missing,
+#   - installs docker.io, docker-registry, busybox-static and the CNI plugins when missing,
 #   - starts dockerd and a registry on 127.0.0.1:5000 when not running,
 #   - builds the test images from busybox-static and pushes them to the local registry,
 #   - installs the project's npm dependencies and builds it.
@@ -22,6 +22,8 @@ command -v curl >/dev/null || need+=(curl)
 command -v python3 >/dev/null || need+=(python3)
 command -v nsenter >/dev/null || need+=(util-linux)
 command -v script >/dev/null || need+=(bsdutils)
+# npm run bench starts a containerd of its own beside mascri; its pods need the CNI bridge plugins.
+[ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ] || need+=(containernetworking-plugins)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   apt-get update -qq
