@@ -1,5 +1,6 @@
 import type { Logger } from '../common/logger.js';
 import { markChildrenOf, removeStaleTempDirs, settleOrphans, type OrphanOutcome } from './children.js';
+import { ProcessStarter } from './process-starter.js';
 import { DockerCli, type DockerCallObserver, type DockerProgressObserver } from './cli.js';
 import { DockerContainers } from './containers.js';
 import type { HostConfigExtras } from './create-relay.js';
@@ -114,7 +115,8 @@ export interface DockerAdapter {
 
 /** The real adapter: every call goes through the docker CLI at `binary`. */
 export function createDockerAdapter(binary = 'docker', log?: Logger): DockerAdapter {
-  const cli = new DockerCli(binary, log);
+  // The docker calls start through a small starter process: a fork from the server blocks its event loop.
+  const cli = new DockerCli(binary, log, new ProcessStarter());
   return {
     cli,
     images: new DockerImages(cli),

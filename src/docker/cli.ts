@@ -4,7 +4,8 @@ import { type EngineEndpoint, type HostConfigExtras, parseEngineHost, withCreate
 import { childMarks } from './children.js';
 import { DockerError, classifyDockerFailure, dockerMessage } from './errors.js';
 import { ARGS_INLINE_MAX, MAX_ARG_BYTES } from './arg-limits.js';
-import { runProcess, stripFinalNewline } from './process.js';
+import { runProcess, stripFinalNewline, type ProcessOptions, type ProcessOutcome } from './process.js';
+import type { ProcessStarter } from './process-starter.js';
 
 export interface DockerRunOptions {
   /** Milliseconds before the call is killed and fails with DEADLINE_EXCEEDED. */
@@ -46,7 +47,17 @@ export class DockerCli {
   constructor(
     readonly binary: string = 'docker',
     private readonly log?: Logger,
+    /** Starts the processes (the server's: through its starter process); direct by default. */
+    private readonly starter?: ProcessStarter,
   ) {}
+
+  /** Runs `docker ...args` to its end through the starter (or directly), whatever its exit code. */
+  runToEnd(args: readonly string[], options: ProcessOptions, onStarted?: () => void): Promise<ProcessOutcome> {
+    if (this.starter) return this.starter.run(this.binary, args, options, onStarted);
+    const running = runProcess(this.binary, args, options);
+    onStarted?.();
+    return running;
+  }
 
   /**
    * Waits for this call's turn to start its process: one start per turn of the event loop. Starting
@@ -85,15 +96,11 @@ export class DockerCli {
     let ok = false;
     try {
       await this.spawnTurn();
-      const running = runProcess(this.binary, args, {
-        timeoutMs: timeout,
-        input: options.input,
-        env: { ...childMarks(), ...options.env },
-        signal: options.signal,
-        maxBuffer: 256 * 1024 * 1024,
-      });
-      this.progress('spawned', args);
-      const result = await running;
+      const result = await this.runToEnd(
+        args,
+        { timeoutMs: timeout, input: options.input, env: { ...childMarks(), ...options.env }, signal: options.signal, maxBuffer: 256 * 1024 * 1024 },
+        () => this.progress('spawned', args),
+      );
       const stdout = stripFinalNewline(result.stdout.toString('utf8'));
       const stderr = stripFinalNewline(result.stderr.toString('utf8'));
       if (result.timedOut) {
@@ -246,9 +253,9 @@ export interface DockerProcessOptions {
  * Runs a docker command whose exit code belongs to a process in a container (`docker exec`):
  * a non-zero exit is an answer, not an error. Only a docker-level failure throws.
  */
-export async function runDockerProcess(cli: Pick<DockerCli, 'binary' | 'notify'>, args: readonly string[], options: DockerProcessOptions = {}): Promise<DockerProcessResult> {
+export async function runDockerProcess(cli: Pick<DockerCli, 'binary' | 'notify' | 'runToEnd'>, args: readonly string[], options: DockerProcessOptions = {}): Promise<DockerProcessResult> {
   const started = performance.now();
-  const result = await runProcess(cli.binary, args, {
+  const result = await cli.runToEnd(args, {
     timeoutMs: options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : undefined,
     input: options.input ?? '',
     env: childMarks(),
@@ -290,6 +297,8 @@ export function spawnFailure(call: EndedCall, binary: string, args: readonly str
       return new DockerError('invalid-argument', `${what} could not be started: its arguments are too long for the kernel (E2BIG; ${describeLongestArgument(args)}, Linux takes at most ${MAX_ARG_BYTES} bytes in one argument and about 2 MiB in all). Make the request's values smaller`, args);
     case 'EAGAIN':
       return new DockerError('unavailable', `${what} could not be started: the host refuses another process now (EAGAIN: the process or thread limit is reached); try again`, args);
+    case 'ESTARTER':
+      return new DockerError('unavailable', `${what} was started, but mascri's process starter ended before it did, so how it ended is unknown; look at Docker, or try again`, args);
     case 'ENOMEM':
       return new DockerError('unavailable', `${what} could not be started: the host is out of memory (ENOMEM); try again`, args);
     default:

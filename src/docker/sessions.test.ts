@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { EXEC_MARKER } from './children.js';
+import { DockerCli } from './cli.js';
 import { attachArgs, DockerSessions, execArgs, PTY_HELPER_PATH, ptyHelperArgs } from './sessions.js';
 
 describe('session arguments', () => {
@@ -41,7 +42,7 @@ describe('DockerSessions over a stand-in docker CLI', () => {
 
   test('an attach runs docker attach with pipes, and is one docker call for the observers when it ends', async () => {
     const calls: Array<{ args: readonly string[]; ok: boolean }> = [];
-    const sessions = new DockerSessions({ binary: docker, notify: (args, _ms, ok) => calls.push({ args, ok }) });
+    const sessions = new DockerSessions({ binary: docker, runToEnd: (args, options, onStarted) => new DockerCli(docker).runToEnd(args, options, onStarted), notify: (args, _ms, ok) => calls.push({ args, ok }) });
     const session = sessions.attach('c1', { stdin: true });
     const output = read(session.stdout);
     session.stdin!.end('typed\n');
@@ -53,7 +54,7 @@ describe('DockerSessions over a stand-in docker CLI', () => {
   });
 
   test('a TTY exec runs under the pty helper with the size given', async () => {
-    const sessions = new DockerSessions({ binary: docker, notify: () => undefined });
+    const sessions = new DockerSessions({ binary: docker, runToEnd: (args, options, onStarted) => new DockerCli(docker).runToEnd(args, options, onStarted), notify: () => undefined });
     const session = sessions.exec('c1', ['sh'], { stdin: true, tty: { width: 90, height: 30 } });
     assert.equal(session.stderr, undefined, 'a terminal has one output stream');
     const output = read(session.stdout);
@@ -65,7 +66,7 @@ describe('DockerSessions over a stand-in docker CLI', () => {
   });
 
   test('kill ends the docker client', async () => {
-    const sessions = new DockerSessions({ binary: docker, notify: () => undefined });
+    const sessions = new DockerSessions({ binary: docker, runToEnd: (args, options, onStarted) => new DockerCli(docker).runToEnd(args, options, onStarted), notify: () => undefined });
     const session = sessions.exec('c1', ['sleep'], { stdin: true });
     assert.equal(await session.kill(), 0, 'no process of the stand-in carries the marker');
     assert.equal(await session.exited, 137);

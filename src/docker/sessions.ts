@@ -84,7 +84,7 @@ export function ptyHelperArgs(rows: number, cols: number, binary: string, args: 
 
 /** Exec and attach sessions through the docker CLI; each one is reported to the CLI's call observers when it ends. */
 export class DockerSessions implements DockerSessionsApi {
-  constructor(private readonly cli: Pick<DockerCli, 'binary' | 'notify'>) {}
+  constructor(private readonly cli: Pick<DockerCli, 'binary' | 'notify' | 'runToEnd'>) {}
 
   exec(id: string, cmd: readonly string[], options: SessionOptions): DockerSession {
     const marker = newMarker();

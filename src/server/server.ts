@@ -114,6 +114,7 @@ export class MascriServer {
     let server: grpc.Server | undefined;
     let bound = false;
     const metrics = new RuntimeMetrics(() => ctx.store.all(), { instance, dockerCli: options.docker.cli.binary });
+    if (options.http) metrics.withProcessMetrics();
     options.docker.cli.onCall((args, ms, ok) => metrics.observeDocker(args, ms, ok));
     try {
       await settleDeadServer(options.docker, instance, options.log);

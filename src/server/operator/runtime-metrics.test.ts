@@ -110,8 +110,9 @@ describe('RuntimeMetrics', () => {
     assert.match(await metrics.render(), /^mascri_process_memory_bytes\{kind="heap_used"\} [1-9]\d*$/m);
   });
 
-  test("prom-client's process metrics under their usual names, in every server of the process", async () => {
-    for (const metrics of [new RuntimeMetrics(() => [], BUILD), new RuntimeMetrics(() => [], BUILD)]) {
+  test("prom-client's process metrics under their usual names, in every server of the process that asks for them", async () => {
+    assert.doesNotMatch(await new RuntimeMetrics(() => [], BUILD).render(), /process_cpu_seconds_total/);
+    for (const metrics of [new RuntimeMetrics(() => [], BUILD).withProcessMetrics(), new RuntimeMetrics(() => [], BUILD).withProcessMetrics()]) {
       const text = await metrics.render();
       assert.match(text, /^# TYPE process_cpu_seconds_total counter$/m);
       assert.match(text, /^process_resident_memory_bytes [1-9]\d*$/m);

@@ -61,8 +61,9 @@ function processMetrics(): Registry {
 
 /** What the operator endpoint's /metrics shows: RPCs, docker calls, HTTP calls, pods and containers, the process. */
 export class RuntimeMetrics {
-  /** This server's metrics (a registry of its own, not prom-client's global one) and the process's. */
-  private readonly registry: Registry;
+  /** This server's metrics (a registry of its own, not prom-client's global one), and the process's once wanted. */
+  private registry: Registry;
+  private readonly own: Registry;
   private readonly rpcs: Counter<'method' | 'code'>;
   private readonly rpcSeconds: Histogram<'method'>;
   private readonly rpcErrors: Counter<'code'>;
@@ -144,7 +145,17 @@ export class RuntimeMetrics {
       labelNames: ['version', 'instance_name', 'docker_cli'],
       registers,
     }).set({ version: mascriVersion(), instance_name: build.instance, docker_cli: build.dockerCli }, 1);
-    this.registry = Registry.merge([own, processMetrics()]);
+    this.own = own;
+    this.registry = own;
+  }
+
+  /**
+   * Adds prom-client's process metrics: when the operator endpoint serves /metrics. They are not
+   * started otherwise, for their event-loop monitor and GC observer cost time and memory all along.
+   */
+  withProcessMetrics(): this {
+    this.registry = Registry.merge([this.own, processMetrics()]);
+    return this;
   }
 
   /** Records one finished RPC; `method` is "RuntimeService/Version". */
