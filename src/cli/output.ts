@@ -2,6 +2,8 @@ import { Chalk } from 'chalk';
 import Table from 'cli-table3';
 import { stringify as toYaml } from 'yaml';
 import { toProtoJson } from '../cri/proto-json.js';
+import { executeTemplate } from './go-template.js';
+import { goJson, yamlOf } from './protojson.js';
 
 export type OutputFormat = 'json' | 'yaml' | 'table';
 
@@ -39,22 +41,34 @@ export function printMessage(value: unknown, format: 'json' | 'yaml'): void {
   console.log(format === 'json' ? formatJson(value) : formatYaml(value));
 }
 
+/** One answer of an inspect command: its status (already shaped as crictl shapes it) and info map. */
+export interface StatusItem {
+  status?: unknown;
+  /** Keys crictl adds beside the status (info's runtimeHandlers and features). */
+  extra?: Record<string, unknown>;
+  info?: Record<string, string>;
+}
+
 /**
- * Prints status answers the way crictl's inspect commands do: {"status": ..., <info keys>...},
- * info values that hold JSON objects embedded as objects; a single answer is not wrapped in a list.
+ * Prints status answers the way crictl's inspect commands do (outputStatusData): {"status": ...,
+ * <info keys>...} with every key sorted, info values that hold JSON objects embedded as objects,
+ * others with their quotes trimmed; a single answer is not wrapped in a list.
  */
-export function printStatuses(items: Array<{ status: unknown; info?: Record<string, string> }>, format: 'json' | 'yaml'): void {
-  const merged = items.map(({ status, info }) => {
+export function printStatuses(items: StatusItem[], format: 'json' | 'yaml' | 'go-template', template = ''): void {
+  if (items.length === 0) return;
+  const merged = items.map(({ status, extra, info }) => {
     const out: Record<string, unknown> = {};
-    if (status !== undefined) out.status = toProtoJson(status);
+    if (status !== undefined) out.status = status;
+    Object.assign(out, extra ?? {});
     for (const key of Object.keys(info ?? {}).sort()) {
       const raw = info![key]!;
-      out[key] = raw.startsWith('{') ? safeParse(raw) : raw.replace(/^"|"$/g, '');
+      out[key] = raw.startsWith('{') ? safeParse(raw) : raw.replace(/^"+|"+$/g, '');
     }
     return out;
   });
   const value = merged.length === 1 ? merged[0] : merged;
-  console.log(format === 'json' ? JSON.stringify(value, null, 2) : toYaml(value).trimEnd());
+  if (format === 'go-template') return console.log(executeTemplate(template, JSON.parse(JSON.stringify(value))));
+  console.log(format === 'json' ? goJson(value) : yamlOf(value));
 }
 
 function safeParse(text: string): unknown {
@@ -63,6 +77,14 @@ function safeParse(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** Go's %v of a map[string]string: `map[a:1 b:2]`, keys sorted (crictl's "Info:" lines). */
+export function goMap(map: Record<string, string>): string {
+  return `map[${Object.keys(map)
+    .sort()
+    .map((key) => `${key}:${map[key]}`)
+    .join(' ')}]`;
 }
 
 /** A borderless, left-aligned table like crictl's, with a bold header on a terminal. */
