@@ -152,8 +152,8 @@ export function rpcErrorText(error: ServiceError): string {
  */
 export function describeError(error: unknown, endpoints: { runtime: string; image: string } | string): string {
   const { runtime, image } = typeof endpoints === 'string' ? { runtime: endpoints, image: endpoints } : endpoints;
-  if (error instanceof UsageError || error instanceof ConfigFileError) return error.message;
   const context = (error as ContextError | undefined)?.crictlContext ?? [];
+  if (error instanceof UsageError || error instanceof ConfigFileError) return [...context, error.message].join(': ');
   let text: string;
   if (isConnectionFailure(error)) {
     const service = (error as ContextError).criService ?? 'runtime';

@@ -160,10 +160,10 @@ export function registerContainerCommands(program: Command): void {
       .option('-r, --resolve-image-path', 'Show image path instead of image id')
       .option('--show-exit-code', 'mascri only: add an EXIT column, the exit code of exited containers (crictl\'s columns stay as they are)'),
   ).action(
-    clientAction(async ({ client }, options: ContainerListOptions) => {
+    clientAction(async ({ client }, options: ContainerListOptions) => withContext('listing containers', async () => {
       const containers = await withContext('list containers', listContainers(client, options));
       if (options.output === 'json' || options.output === 'yaml') return printProto('ListContainersResponse', { containers }, options.output);
-      if (options.output !== 'table') throw new UsageError(`list containers: unsupported output format ${JSON.stringify(options.output)}`);
+      if (options.output !== 'table') throw new UsageError(`unsupported output format ${JSON.stringify(options.output)}`);
       if (options.quiet) {
         for (const c of containers) console.log(c.id);
         return;
@@ -189,7 +189,7 @@ export function registerContainerCommands(program: Command): void {
         ]);
       }
       printTabwriter(['CONTAINER', 'IMAGE', 'CREATED', 'STATE', 'NAME', 'ATTEMPT', 'POD ID', 'POD', 'NAMESPACE', ...(options.showExitCode ? ['EXIT'] : [])], rows);
-    }),
+    })),
   );
 
   addContainerFilterFlags(

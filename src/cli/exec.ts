@@ -133,9 +133,14 @@ export function registerExecCommand(program: Command): void {
               `execing command in container ${containerId} synchronously`,
               client.callRuntime('ExecSync', { containerId, cmd, timeout: String(Math.floor(timeout)) }, { timeoutMs: timeout > 0 ? (timeout + 30) * 1000 : 0 }),
             );
-            process.stdout.write(result.stdout);
-            process.stderr.write(result.stderr);
-            if (result.exitCode !== 0) throw new NonZeroExit(result.exitCode);
+            if (result.exitCode !== 0) {
+              // crictl prints nothing and exits 1; mascri keeps the output apart and the exit code.
+              process.stdout.write(result.stdout);
+              process.stderr.write(result.stderr);
+              throw new NonZeroExit(result.exitCode);
+            }
+            // As crictl prints a successful ExecSync: stdout, then stderr, each with a newline, both on stdout.
+            process.stdout.write(`${result.stdout.toString()}\n${result.stderr.toString()}\n`);
             return;
           }
           const tty = Boolean(options.tty);

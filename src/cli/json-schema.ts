@@ -43,7 +43,7 @@ function elementSchema(field: Field, defs: Map<string, Schema>): Schema {
     define(resolved, defs);
     return { $ref: `#/$defs/${resolved.name}` };
   }
-  if (resolved instanceof protobuf.Enum) return { type: 'integer' };
+  if (resolved instanceof protobuf.Enum) return { oneOf: [{ type: 'string' }, { type: 'integer' }] };
   return scalarSchema(field);
 }
 

@@ -50,5 +50,14 @@ export function buildProgram(serve: ServeAction): Command {
   registerEventsCommand(program);
   registerConfigCommand(program);
   registerCompletionCommand(program);
+  // crictl's `help, h`: commander's help command does not answer to an alias.
+  program
+    .command('h', { hidden: true })
+    .argument('[command]')
+    .description('Shows a list of commands or help for one command')
+    .action((name: string | undefined) => {
+      const target = name ? program.commands.find((c) => c.name() === name || c.aliases().includes(name)) : undefined;
+      (target ?? program).help();
+    });
   return program;
 }

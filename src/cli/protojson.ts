@@ -85,9 +85,13 @@ export function protoJson(typeName: string, message: unknown): string {
   return JSON.stringify(protoJsonValue(typeName, message), null, 2);
 }
 
-/** `-o yaml`: crictl turns its JSON into YAML through a Go map, so keys come out sorted. */
+/**
+ * `-o yaml`: crictl turns its JSON into YAML through a Go map (sigs.k8s.io/yaml), so keys come out
+ * sorted, lists are not indented under their key, and strings YAML 1.1 would read as something
+ * else (no, yes, times) are quoted. It ends with an empty line, as crictl's Println of it does.
+ */
 export function yamlOf(value: unknown): string {
-  return toYaml(sortKeys(value), { lineWidth: 0 }).trimEnd();
+  return toYaml(sortKeys(value), { version: '1.1', indentSeq: false });
 }
 
 /** Every object's keys sorted, recursively (encoding/json writes Go maps that way). */
