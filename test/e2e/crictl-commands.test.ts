@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Command, Option } from 'commander';
 import { buildProgram } from '../../src/cli/main.js';
+import { execa } from 'execa';
 import { commandNames, crictl, flagNames, pinnedCrictl } from '../crictl.js';
+import { mascri } from '../helpers.js';
 
 /**
  * Flags mascri takes but that cannot do there what they do in crictl, and why. They are accepted
@@ -108,6 +110,21 @@ describe('every crictl command and flag exists in mascri', () => {
     }
     assert.ok(checkedFlags > 100, `flags checked: ${checkedFlags}`);
     assert.deepEqual(missing, [], 'crictl commands, aliases and flags that mascri lacks');
+  });
+
+  test('completion: bash, zsh and fish scripts that name every command; bash parses it', async () => {
+    const names = program.commands.filter((c) => c.name() !== 'h').flatMap((c) => [c.name(), ...c.aliases()]);
+    for (const shell of ['bash', 'zsh', 'fish']) {
+      const result = await mascri(['completion', shell]);
+      assert.equal(result.code, 0, result.stderr);
+      for (const name of names) assert.ok(result.stdout.includes(name), `${shell} completion names ${name}`);
+    }
+    const bash = await mascri(['completion']);
+    const check = await execa('bash', ['-n'], { input: bash.stdout, reject: false });
+    assert.equal(check.exitCode, 0, String(check.stderr));
+    const wrong = await mascri(['completion', 'tcsh']);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /only bash, zsh or fish are supported/);
   });
 
   test('the flags that cannot apply are accepted and say why in mascri\'s help', () => {

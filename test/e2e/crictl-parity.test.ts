@@ -178,6 +178,20 @@ describe('mascri\'s client and crictl, same commands, same server', () => {
     assert.deepEqual(labels(table.m.stdout), labels(table.c.stdout), 'imagefsinfo -o table');
     await sameData(['metricdescs']);
     await sameData(['metricdescs', '-o', 'yaml'], true);
+    await sameData(['runp', 'jsonschema']);
+    await sameData(['pull', 'js']);
+    await sameData(['create', 'jsonschema', '--container']);
+    await sameData(['run', 'js', '-p']);
+  });
+
+  test('update-runtime-config and checkpoint: the runtime\'s answers, as crictl prints them', async () => {
+    const updated = await both(['update-runtime-config', '-p', '10.88.0.0/16']);
+    assert.equal(updated.m.code, updated.c.code, `${updated.c.stderr} / ${updated.m.stderr}`);
+    const infoLines = (text: string) => text.split('\n').filter((line) => / level=(info|error) /.test(line)).map((line) => line.replace(/^time="[^"]*" /, ''));
+    assert.deepEqual(infoLines(updated.m.stderr), infoLines(updated.c.stderr));
+    await sameError(['update-runtime-config', '-p', 'not-a-cidr']);
+    await sameError(['checkpoint', '-e', join(dir, 'checkpoint.tar'), talker]);
+    await sameError(['checkpoint', talker]);
   });
 
   test('images in all forms, and inspecti', async () => {
