@@ -1,14 +1,7 @@
-import { Chalk } from 'chalk';
-import Table from 'cli-table3';
-import { stringify as toYaml } from 'yaml';
-import { toProtoJson } from '../cri/proto-json.js';
 import { executeTemplate } from './go-template.js';
 import { goJson, yamlOf } from './protojson.js';
 
 export type OutputFormat = 'json' | 'yaml' | 'table';
-
-/** Colour only on a terminal, and never with NO_COLOR set. */
-export const colors = new Chalk({ level: process.stdout.isTTY && !('NO_COLOR' in process.env) ? 1 : 0 });
 
 /** Validates an -o/--output value. */
 export function parseOutputFormat(value: string | undefined, allowed: OutputFormat[], fallback: OutputFormat): OutputFormat {
@@ -23,22 +16,6 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
-}
-
-/** Re-exported: the client's output helpers are where commands look for it. */
-export { toProtoJson };
-
-export function formatJson(value: unknown): string {
-  return JSON.stringify(toProtoJson(value), null, 2);
-}
-
-export function formatYaml(value: unknown): string {
-  return toYaml(toProtoJson(value)).trimEnd();
-}
-
-/** Prints a message as JSON or YAML. */
-export function printMessage(value: unknown, format: 'json' | 'yaml'): void {
-  console.log(format === 'json' ? formatJson(value) : formatYaml(value));
 }
 
 /** One answer of an inspect command: its status (already shaped as crictl shapes it) and info map. */
@@ -85,30 +62,6 @@ export function goMap(map: Record<string, string>): string {
     .sort()
     .map((key) => `${key}:${map[key]}`)
     .join(' ')}]`;
-}
-
-/** A borderless, left-aligned table like crictl's, with a bold header on a terminal. */
-export function renderTable(head: string[], rows: string[][]): string {
-  const table = new Table({
-    head: head.map((h) => colors.bold(h)),
-    chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-      left: '', 'left-mid': '', mid: '', 'mid-mid': '',
-      right: '', 'right-mid': '', middle: '',
-    },
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 4, compact: true },
-  });
-  table.push(...rows);
-  return table
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .join('\n');
-}
-
-export function printTable(head: string[], rows: string[][]): void {
-  console.log(renderTable(head, rows));
 }
 
 /** Sizes as crictl prints them: decimal units, three significant digits ("5.95MB"). */

@@ -9,7 +9,7 @@ import { clientAction, collect } from './command.js';
 import { loadSandboxConfig } from './config.js';
 import { describeError, withContext } from './connection.js';
 import { addJsonSchemaCommand } from './json-schema.js';
-import { logLine } from './log-line.js';
+import { logLine, rfc3339Local } from './log-line.js';
 import { UsageError, goMap, parseDuration, printStatuses, truncateId, type StatusItem } from './output.js';
 import { printProto, statusValue } from './protojson.js';
 import { statusFormat } from './runtime.js';
@@ -266,10 +266,12 @@ function parseCount(text: string): number {
   return Number(text);
 }
 
-/** Nanoseconds since the epoch as RFC 3339 with trimmed nanoseconds, UTC ("2024-05-01T10:00:00.1234Z"), as crictl's inspectp shows createdAt. */
+/** Nanoseconds since the epoch as RFC 3339 with trimmed nanoseconds ("2024-05-01T10:00:00.1234Z" in UTC), as crictl's inspect commands show times. */
 export function rfc3339Nano(nanos: string): string {
   const { date, fraction } = splitNanos(nanos);
-  return `${date.toISOString().slice(0, 19)}${fraction}Z`;
+  // In the local time zone, as Go's time.Unix(...).Format(time.RFC3339Nano) in crictl ("Z" in UTC).
+  const local = rfc3339Local(date);
+  return local.endsWith('Z') ? `${local.slice(0, -1)}${fraction}Z` : `${local.slice(0, 19)}${fraction}${local.slice(19)}`;
 }
 
 /** Nanoseconds since the epoch the way Go prints a time.Time in UTC ("2024-05-01 10:00:00.1234 +0000 UTC"). */

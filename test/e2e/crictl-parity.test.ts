@@ -17,6 +17,7 @@ import { BUSYBOX, MascriServer, PAUSE, mascri, uniqueSuffix, waitFor, type CliRe
 const KNOWN = {
   exec: 'a command that exits non-zero: mascri exits with its exit code (and prints its output); crictl exits 1 with an error line',
   config: 'a malformed config file: mascri\'s message names the file and the line before crictl\'s words',
+  stats: 'a stats or statsp table: crictl clears the screen before it even without --watch, mascri only with --watch (tables are compared without it)',
   klog: 'crictl also prints the CRI client library\'s klog line (E1202 ... remote_runtime.go:NNN]) before its own error line; mascri prints only the error line',
 };
 
@@ -38,7 +39,7 @@ function dropSamples(value: unknown, key = ''): unknown {
   return value;
 }
 
-/** A table's lines as cells (crictl's tabwriter pads with at least 3 spaces), ages made equal, the clear-screen code dropped. */
+/** A table's lines as cells (crictl's tabwriter pads with at least 3 spaces), ages made equal, the clear-screen code dropped (KNOWN.stats). */
 function tableCells(text: string): string[][] {
   return sameAges(text)
     .split('\x1b[2J\x1b[H')
