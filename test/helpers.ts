@@ -38,12 +38,21 @@ export async function docker(args: string[], input?: string): Promise<CliResult>
   return { code: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
+/**
+ * An empty crictl config file the client reads in tests (CRI_CONFIG_FILE): the client reads
+ * crictl's config like crictl does, and tests never read (or write) the machine's /etc/crictl.yaml.
+ */
+const CLIENT_CONFIG_DIR = mkdtempSync(join(tmpdir(), 'mascri-e2e-crictl-config-'));
+export const CLIENT_CONFIG = join(CLIENT_CONFIG_DIR, 'crictl.yaml');
+writeFileSync(CLIENT_CONFIG, '');
+process.once('exit', () => rmSync(CLIENT_CONFIG_DIR, { recursive: true, force: true }));
+
 /** Runs `mascri` with the given arguments (no endpoint added). */
 export async function mascri(args: string[], options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
   const result = await execa(process.execPath, [BIN, ...args], {
     reject: false,
     input: options.input ?? '',
-    env: { NO_COLOR: '1', ...options.env },
+    env: { NO_COLOR: '1', CRI_CONFIG_FILE: CLIENT_CONFIG, ...options.env },
     timeout: options.timeoutMs ?? 120_000,
   });
   return { code: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };

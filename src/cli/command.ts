@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CriClient } from '../cri/client.js';
-import { connect, describeError, type Endpoints, type GlobalOptions } from './connection.js';
+import { connect, connectionHint, describeError, type Endpoints, type GlobalOptions } from './connection.js';
+import { logLine } from './log-line.js';
 
 /** What a client command's action receives: a connected client and the endpoints it used. */
 export interface ClientContext {
@@ -16,9 +17,19 @@ export function globalsOf(command: Command): GlobalOptions {
   return root.opts<GlobalOptions>();
 }
 
+/** Prints a failed command's line as crictl does (logrus, level error) and sets exit code 1. */
+export function reportFailure(error: unknown, globals: GlobalOptions, endpoints?: Endpoints): void {
+  const fallback = globals.runtimeEndpoint ?? 'the runtime endpoint';
+  logLine('error', describeError(error, endpoints ?? fallback));
+  const hint = process.stderr.isTTY ? connectionHint(error, endpoints?.runtime ?? fallback) : undefined;
+  if (hint) process.stderr.write(hint + '\n');
+  if ((globals.debug || endpoints?.debug) && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
+  process.exitCode = 1;
+}
+
 /**
- * Wraps a client command: connects, runs, closes, and turns any failure into one
- * readable line on stderr with a non-zero exit code.
+ * Wraps a client command: reads the config file, connects, runs, closes, and turns any failure
+ * into crictl's one error line on stderr with exit code 1.
  */
 export function clientAction<A extends unknown[]>(
   run: (ctx: ClientContext, ...args: A) => Promise<void>,
@@ -32,10 +43,7 @@ export function clientAction<A extends unknown[]>(
       ctx = { client, endpoints, globals };
       await run(ctx, ...args);
     } catch (error) {
-      const endpoint = ctx?.endpoints.runtime ?? globals.runtimeEndpoint ?? 'the runtime endpoint';
-      process.stderr.write(`mascri ${command.name()}: ${describeError(error, endpoint)}\n`);
-      if (globals.debug && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
-      process.exitCode = 1;
+      reportFailure(error, globals, ctx?.endpoints);
     } finally {
       ctx?.client.close();
     }

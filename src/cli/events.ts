@@ -2,7 +2,9 @@ import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import type { ContainerEventResponse__Output } from '../cri/generated/runtime/v1/ContainerEventResponse.js';
 import { clientAction } from './command.js';
-import { formatYaml, parseOutputFormat, toProtoJson, truncateId } from './output.js';
+import { executeTemplate, validateTemplate } from './go-template.js';
+import { UsageError, truncateId } from './output.js';
+import { protoJsonValue, yamlOf } from './protojson.js';
 
 /** Unix nanoseconds (a decimal string) as RFC 3339 with nanoseconds: 2025-01-02T03:04:05.123456789Z. Pure. */
 export function formatNanos(nanos: string): string {
@@ -44,16 +46,28 @@ function eventColumns(cells: string[], noTrunc: boolean): string {
 export function registerEventsCommand(program: Command): void {
   program
     .command('events')
-    .description('Stream container events (created, started, stopped, deleted) as they happen, until interrupted')
-    .option('-o, --output <format>', 'output format: json (one object per line)|yaml|table', 'table')
-    .option('--no-trunc', 'show full IDs')
+    .alias('event')
+    .description('Stream the events of containers (created, started, stopped, deleted) as they happen, until interrupted')
+    .option('-o, --output <format>', 'Output format, One of: json|yaml|go-template (and table, mascri only)', 'json')
+    .option('--template <template>', 'The template string is only used when output is go-template; The Template format is golang template')
+    .option('--no-trunc', 'table: show full IDs')
     .action(
-      clientAction(async ({ client }, options: { output: string; trunc: boolean }) => {
-        const format = parseOutputFormat(options.output, ['json', 'yaml', 'table'], 'table');
+      clientAction(async ({ client }, options: { output: string; trunc: boolean; template?: string }) => {
+        const format = options.output;
+        if ((format === 'json' || format === 'yaml') && options.template) throw new UsageError(`template can't be used with ${JSON.stringify(format)} format`);
+        if (format === 'go-template') {
+          try {
+            validateTemplate(options.template ?? '');
+          } catch (error) {
+            throw new UsageError(`failed to parse go-template: ${(error as Error).message}`);
+          }
+        } else if (format !== 'json' && format !== 'yaml' && format !== 'table') throw new UsageError(`don't support ${JSON.stringify(format)} format`);
         const print = (event: ContainerEventResponse__Output) => {
-          if (format === 'table') console.log(eventLine(event, !options.trunc));
-          else if (format === 'json') console.log(JSON.stringify(toProtoJson(event)));
-          else console.log('---\n' + formatYaml(event));
+          if (format === 'table') return console.log(eventLine(event, !options.trunc));
+          const value = protoJsonValue('ContainerEventResponse', event);
+          if (format === 'json') console.log(JSON.stringify(value, null, 2));
+          else if (format === 'yaml') console.log(yamlOf(value));
+          else console.log(executeTemplate(options.template ?? '', value));
         };
         if (format === 'table') console.log(eventHeader(!options.trunc));
         // A stream has no deadline: the -t/--timeout of unary calls does not apply to it.

@@ -6,11 +6,16 @@ import { GrpcCode } from '../common/errors.js';
 import type { CriClient } from '../cri/client.js';
 import type { ContainerStatus__Output } from '../cri/generated/runtime/v1/ContainerStatus.js';
 import { clientAction } from './command.js';
+import { withContext } from './connection.js';
+import { logLine } from './log-line.js';
 import { LogLineJoiner, TailBuffer, formatForDisplay, isSince, parseCriLogLine, parseSince, previousLogPath, type LogLine } from './cri-log.js';
 import { UsageError, truncateId } from './output.js';
 
 interface LogsOptions {
   follow?: boolean;
+  reopen?: boolean;
+  stream?: string;
+  limitBytes: string;
   tail: string;
   since?: string;
   timestamps?: boolean;
@@ -36,8 +41,20 @@ export function registerLogsCommand(program: Command): void {
     .option('--since <time>', 'show lines since an RFC 3339 time (2026-11-23T10:00:00Z) or a duration back (10s, 5m, 1h)')
     .option('-t, --timestamps', 'show timestamps')
     .option('-p, --previous', "print the log of the container's previous attempt in its pod")
+    .option('-r, --reopen', 'Reopen the container logs for the provided container (ReopenContainerLog) before reading them')
+    .option('-s, --stream <stream>', 'Show specified stream (stdout or stderr). Defaults to both.')
+    .option('--limit-bytes <n>', 'Maximum bytes of logs to return. Defaults to no limit', '-1')
     .action(
-      clientAction(async ({ client }, id: string, options: LogsOptions) => {
+      clientAction(async ({ client }, id: string, options: LogsOptions, command: Command) => {
+        if (options.reopen) {
+          await withContext('reopen container logs', async () => client.callRuntime('ReopenContainerLog', { containerId: await resolveContainerIdForLogs(client, id) }));
+          logLine('info', 'Container logs reopened');
+        }
+        if (options.stream !== undefined && options.stream !== 'stdout' && options.stream !== 'stderr' && options.stream !== '') {
+          throw new UsageError(`invalid stream ${JSON.stringify(options.stream)}, must be "stdout" or "stderr"`);
+        }
+        if (options.stream !== undefined && command.getOptionValueSource('tail') === 'cli') throw new UsageError('--tail and --stream are mutually exclusive');
+        const limitBytes = parseTail(options.limitBytes);
         const tail = parseTail(options.tail);
         let sinceMs: number | undefined;
         if (options.since !== undefined) {
@@ -55,9 +72,15 @@ export function registerLogsCommand(program: Command): void {
         process.stdout.on('error', exitQuietlyOnClosedPipe);
         process.stderr.on('error', exitQuietlyOnClosedPipe);
         const follow = Boolean(options.follow) && !options.previous;
-        await printLog(client, status.id, logPath, { tail, sinceMs, timestamps: Boolean(options.timestamps), follow });
+        const stream = options.stream === 'stdout' || options.stream === 'stderr' ? options.stream : undefined;
+        await printLog(client, status.id, logPath, { tail, sinceMs, timestamps: Boolean(options.timestamps), follow, stream, limitBytes });
       }),
     );
+}
+
+/** The ID ReopenContainerLog is asked for: a unique prefix made whole. */
+async function resolveContainerIdForLogs(client: CriClient, id: string): Promise<string> {
+  return (await resolveContainer(client, id)).id;
 }
 
 /** --tail: a whole number; negative means all lines. */
@@ -117,6 +140,10 @@ interface PrintOptions {
   sinceMs: number | undefined;
   timestamps: boolean;
   follow: boolean;
+  /** Only this stream (crictl's --stream). */
+  stream?: 'stdout' | 'stderr';
+  /** At most this many bytes in all (negative: no limit), as the kubelet's log reader counts them. */
+  limitBytes: number;
 }
 
 /** Prints the selected lines of the log; with follow, then every new line until the container stops. */
@@ -126,10 +153,20 @@ async function printLog(client: CriClient, containerId: string, logPath: string,
   const out = new OrderedOutput();
   // With --tail, what is there now is kept (the last lines only) and printed at the end of the first read; otherwise printed as it is read.
   let held: TailBuffer | undefined = options.tail >= 0 ? new TailBuffer(options) : undefined;
+  let budget = options.limitBytes < 0 ? Infinity : options.limitBytes;
   const show = async (line: LogLine): Promise<void> => {
     if (!isSince(line, options.sinceMs)) return;
-    if (held) held.push(line);
-    else await out.write(line.stream, formatForDisplay(line, options));
+    if (options.stream && line.stream !== options.stream) return;
+    if (held) {
+      held.push(line);
+      return;
+    }
+    if (budget <= 0) return;
+    let text = formatForDisplay(line, options);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > budget) text = Buffer.from(text).subarray(0, budget).toString('utf8');
+    budget -= Math.min(bytes, budget);
+    await out.write(line.stream, text);
   };
   const onLine = async (text: string): Promise<void> => {
     const entry = parseCriLogLine(text);

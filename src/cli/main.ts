@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { mascriVersion } from '../common/version.js';
 import { DEFAULT_ENDPOINT } from '../cri/client.js';
-import { DEFAULT_TIMEOUT } from './connection.js';
+import { DEFAULT_CONFIG_PATH } from './crictl-config.js';
+import { registerConfigCommand } from './config-command.js';
+import { registerCompletionCommand } from './completion.js';
 import { registerContainerCommands } from './containers.js';
 import { registerImageCommands } from './images.js';
 import { registerLogsCommand } from './logs.js';
@@ -20,12 +22,19 @@ export function buildProgram(serve: ServeAction): Command {
   program
     .name('mascri')
     .description('A Kubernetes CRI v1 runtime over the Docker CLI (mascri serve), and a crictl-like client for any CRI runtime')
-    .version(mascriVersion(), '--version', 'print mascri\'s version')
+    .version(mascriVersion(), '-v, --version', 'print mascri\'s version')
     .enablePositionalOptions()
-    .option('-r, --runtime-endpoint <endpoint>', `runtime endpoint (env CONTAINER_RUNTIME_ENDPOINT; default ${DEFAULT_ENDPOINT})`)
-    .option('-i, --image-endpoint <endpoint>', 'image endpoint (env IMAGE_SERVICE_ENDPOINT; default: the runtime endpoint)')
-    .option('-t, --timeout <duration>', 'timeout of each call, e.g. 2s or 500ms', DEFAULT_TIMEOUT)
-    .option('-D, --debug', 'print debug information (stack traces of failures)')
+    .option('-c, --config <file>', `crictl's client config file (env CRI_CONFIG_FILE; default ${DEFAULT_CONFIG_PATH}, else crictl.yaml beside the program)`)
+    .option('-r, --runtime-endpoint <endpoint>', `runtime endpoint (env CONTAINER_RUNTIME_ENDPOINT, then runtime-endpoint in the config file; default ${DEFAULT_ENDPOINT})`)
+    .option('-i, --image-endpoint <endpoint>', 'image endpoint (env IMAGE_SERVICE_ENDPOINT, then image-endpoint in the config file; default: the runtime endpoint)')
+    .option('-t, --timeout <duration>', 'timeout of each call, e.g. 2s or 500ms; 0 or less is the default (then timeout in the config file, in seconds; default 2s)')
+    .option('-D, --debug', 'print debug information (stack traces of failures); also debug: true in the config file')
+    .option('--max-retries <n>', 'accepted for crictl\'s scripts: mascri connects once (a unix socket that is not there will not appear by retrying within a command)')
+    .option('--enable-tracing', 'accepted for crictl\'s scripts; mascri\'s client sends no OpenTelemetry spans')
+    .option('--tracing-sampling-rate-per-million <n>', 'accepted for crictl\'s scripts (no tracing)')
+    .option('--tracing-endpoint <address>', 'accepted for crictl\'s scripts (no tracing)')
+    .option('--profile-cpu <path>', 'accepted for crictl\'s scripts; Go pprof profiles do not exist for node (use node --cpu-prof)')
+    .option('--profile-mem <path>', 'accepted for crictl\'s scripts; Go pprof profiles do not exist for node (use node --heap-prof)')
     .showHelpAfterError('(run with --help for usage)');
 
   registerServeCommand(program, serve);
@@ -39,5 +48,16 @@ export function buildProgram(serve: ServeAction): Command {
   registerAttachCommand(program);
   registerPortForwardCommand(program);
   registerEventsCommand(program);
+  registerConfigCommand(program);
+  registerCompletionCommand(program);
+  // crictl's `help, h`: commander's help command does not answer to an alias.
+  program
+    .command('h', { hidden: true })
+    .argument('[command]')
+    .description('Shows a list of commands or help for one command')
+    .action((name: string | undefined) => {
+      const target = name ? program.commands.find((c) => c.name() === name || c.aliases().includes(name)) : undefined;
+      (target ?? program).help();
+    });
   return program;
 }

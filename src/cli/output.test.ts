@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { UsageError, formatJson, humanSize, parseDuration, parseOutputFormat, renderTable, toProtoJson, truncateId } from './output.js';
+import { toProtoJson } from '../cri/proto-json.js';
+import { UsageError, humanSize, parseDuration, parseOutputFormat, truncateId } from './output.js';
 
-// eslint-disable-next-line no-control-regex -- ANSI escapes, in case colour is on
-const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
 
 describe('humanSize', () => {
   const cases: Array<[number | string, string]> = [
@@ -117,39 +116,6 @@ describe('toProtoJson', () => {
     assert.equal(toProtoJson(7), 7);
   });
 
-  test('formatJson prints the converted value, indented', () => {
-    assert.equal(formatJson({ a: null, b: Buffer.from('x') }), '{\n  "b": "eA=="\n}');
-  });
-});
-
-describe('renderTable', () => {
-  test('a header line and one aligned line per row, without border characters', () => {
-    const text = stripAnsi(
-      renderTable(
-        ['IMAGE', 'TAG', 'IMAGE ID', 'SIZE'],
-        [
-          ['busybox', 'latest', '46fd2b7b140ac', '4.26MB'],
-          ['localhost:5000/pause', '3.10', 'abc', '0B'],
-        ],
-      ),
-    );
-    const lines = text.split('\n');
-    assert.deepEqual(lines, [
-      'IMAGE                   TAG       IMAGE ID         SIZE',
-      'busybox                 latest    46fd2b7b140ac    4.26MB',
-      'localhost:5000/pause    3.10      abc              0B',
-    ]);
-    assert.doesNotMatch(text, /[│─┌┐└┘├┤┬┴┼|]/);
-    // Every column starts at the same offset on every line.
-    const starts = (line: string, cells: string[]) => cells.map((cell) => line.indexOf(cell));
-    assert.deepEqual(starts(lines[1]!, ['latest', '46fd2b7b140ac', '4.26MB']), starts(lines[0]!, ['TAG', 'IMAGE ID', 'SIZE']));
-    assert.deepEqual(starts(lines[2]!, ['3.10', 'abc', '0B']), starts(lines[0]!, ['TAG', 'IMAGE ID', 'SIZE']));
-    for (const line of lines) assert.equal(line, line.trimEnd(), 'no trailing spaces');
-  });
-
-  test('no rows: just the header', () => {
-    assert.equal(stripAnsi(renderTable(['POD ID', 'NAME'], [])), 'POD ID    NAME');
-  });
 });
 
 test('humanSize rounds before choosing the unit', () => {

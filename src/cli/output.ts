@@ -1,12 +1,7 @@
-import { Chalk } from 'chalk';
-import Table from 'cli-table3';
-import { stringify as toYaml } from 'yaml';
-import { toProtoJson } from '../cri/proto-json.js';
+import { executeTemplate } from './go-template.js';
+import { goJson, yamlOf } from './protojson.js';
 
 export type OutputFormat = 'json' | 'yaml' | 'table';
-
-/** Colour only on a terminal, and never with NO_COLOR set. */
-export const colors = new Chalk({ level: process.stdout.isTTY && !('NO_COLOR' in process.env) ? 1 : 0 });
 
 /** Validates an -o/--output value. */
 export function parseOutputFormat(value: string | undefined, allowed: OutputFormat[], fallback: OutputFormat): OutputFormat {
@@ -23,38 +18,34 @@ export class UsageError extends Error {
   }
 }
 
-/** Re-exported: the client's output helpers are where commands look for it. */
-export { toProtoJson };
-
-export function formatJson(value: unknown): string {
-  return JSON.stringify(toProtoJson(value), null, 2);
-}
-
-export function formatYaml(value: unknown): string {
-  return toYaml(toProtoJson(value)).trimEnd();
-}
-
-/** Prints a message as JSON or YAML. */
-export function printMessage(value: unknown, format: 'json' | 'yaml'): void {
-  console.log(format === 'json' ? formatJson(value) : formatYaml(value));
+/** One answer of an inspect command: its status (already shaped as crictl shapes it) and info map. */
+export interface StatusItem {
+  status?: unknown;
+  /** Keys crictl adds beside the status (info's runtimeHandlers and features). */
+  extra?: Record<string, unknown>;
+  info?: Record<string, string>;
 }
 
 /**
- * Prints status answers the way crictl's inspect commands do: {"status": ..., <info keys>...},
- * info values that hold JSON objects embedded as objects; a single answer is not wrapped in a list.
+ * Prints status answers the way crictl's inspect commands do (outputStatusData): {"status": ...,
+ * <info keys>...} with every key sorted, info values that hold JSON objects embedded as objects,
+ * others with their quotes trimmed; a single answer is not wrapped in a list.
  */
-export function printStatuses(items: Array<{ status: unknown; info?: Record<string, string> }>, format: 'json' | 'yaml'): void {
-  const merged = items.map(({ status, info }) => {
+export function printStatuses(items: StatusItem[], format: 'json' | 'yaml' | 'go-template', template = ''): void {
+  if (items.length === 0) return;
+  const merged = items.map(({ status, extra, info }) => {
     const out: Record<string, unknown> = {};
-    if (status !== undefined) out.status = toProtoJson(status);
+    if (status !== undefined) out.status = status;
+    Object.assign(out, extra ?? {});
     for (const key of Object.keys(info ?? {}).sort()) {
       const raw = info![key]!;
-      out[key] = raw.startsWith('{') ? safeParse(raw) : raw.replace(/^"|"$/g, '');
+      out[key] = raw.startsWith('{') ? safeParse(raw) : raw.replace(/^"+|"+$/g, '');
     }
     return out;
   });
   const value = merged.length === 1 ? merged[0] : merged;
-  console.log(format === 'json' ? JSON.stringify(value, null, 2) : toYaml(value).trimEnd());
+  if (format === 'go-template') return console.log(executeTemplate(template, JSON.parse(JSON.stringify(value))));
+  console.log(format === 'json' ? goJson(value) : yamlOf(value));
 }
 
 function safeParse(text: string): unknown {
@@ -65,28 +56,12 @@ function safeParse(text: string): unknown {
   }
 }
 
-/** A borderless, left-aligned table like crictl's, with a bold header on a terminal. */
-export function renderTable(head: string[], rows: string[][]): string {
-  const table = new Table({
-    head: head.map((h) => colors.bold(h)),
-    chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-      left: '', 'left-mid': '', mid: '', 'mid-mid': '',
-      right: '', 'right-mid': '', middle: '',
-    },
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 4, compact: true },
-  });
-  table.push(...rows);
-  return table
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .join('\n');
-}
-
-export function printTable(head: string[], rows: string[][]): void {
-  console.log(renderTable(head, rows));
+/** Go's %v of a map[string]string: `map[a:1 b:2]`, keys sorted (crictl's "Info:" lines). */
+export function goMap(map: Record<string, string>): string {
+  return `map[${Object.keys(map)
+    .sort()
+    .map((key) => `${key}:${map[key]}`)
+    .join(' ')}]`;
 }
 
 /** Sizes as crictl prints them: decimal units, three significant digits ("5.95MB"). */

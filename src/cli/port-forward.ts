@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { clientAction } from './command.js';
-import { parseTransportOption } from './exec.js';
+import { addStreamingFlags, parseTransportOption, tlsFromOptions, type StreamingOptions } from './exec.js';
 import { UsageError } from './output.js';
 import { resolveSandboxId } from './resolve.js';
 import { streamingUrl } from './streaming-client/dial.js';
@@ -8,14 +8,14 @@ import { parsePortPair, startPortForward, type PortPair } from './streaming-clie
 
 /** `port-forward`: forward local ports (on 127.0.0.1) to ports in a pod, until interrupted. */
 export function registerPortForwardCommand(program: Command): void {
-  program
-    .command('port-forward')
+  addStreamingFlags(
+    program
+      .command('port-forward')
     .description('Forward local ports to a pod sandbox; runs until interrupted')
     .argument('<pod-id>', 'pod sandbox ID or unique prefix')
-    .argument('<ports...>', '[LOCAL:]REMOTE, e.g. 8080:80 (LOCAL 0 or empty: a free port)')
-    .option('--transport <transport>', 'streaming transport: spdy, or websocket (one WebSocket per connection)', 'spdy')
-    .action(
-      clientAction(async ({ client, endpoints }, podId: string, portArgs: string[], options: { transport: string }) => {
+    .argument('<ports...>', '[LOCAL:]REMOTE, e.g. 8080:80 (LOCAL 0 or empty: a free port); websocket uses one WebSocket per connection'),
+  ).action(
+      clientAction(async ({ client, endpoints }, podId: string, portArgs: string[], options: StreamingOptions) => {
         const transport = parseTransportOption(options.transport);
         let pairs: PortPair[];
         try {
@@ -29,6 +29,7 @@ export function registerPortForwardCommand(program: Command): void {
           url: streamingUrl(url, endpoints.runtime),
           transport,
           pairs,
+          tls: tlsFromOptions(options),
           urlFor: async (remote) => streamingUrl((await client.callRuntime('PortForward', { podSandboxId, port: [remote] })).url, endpoints.runtime),
           out: (line) => process.stdout.write(line + '\n'),
           err: (line) => process.stderr.write(line + '\n'),

@@ -13,7 +13,7 @@ import {
   rfc3339Nano,
   runtimeHandlerName,
   selectSandboxes,
-  statusForDisplay,
+  sandboxStatusValue,
 } from './sandboxes.js';
 
 const SECOND = 1000;
@@ -119,12 +119,15 @@ describe('times as crictl prints them', () => {
     assert.equal(goTime('0'), '1970-01-01 00:00:00 +0000 UTC');
   });
 
-  test('inspectp shows createdAt as a time and keeps the field order', () => {
-    const shown = statusForDisplay({
-      id: 'abc', metadata: null, state: 'SANDBOX_READY', createdAt: '1795427230000000000', network: null, linux: null, labels: {}, annotations: {}, runtimeHandler: '',
-    });
+  test('inspectp shows createdAt as a time and every field, an unset message as null (as crictl does)', () => {
+    const shown = sandboxStatusValue({
+      id: 'abc', metadata: null, state: 'SANDBOX_READY', createdAt: '1795427230000000000', network: null, linux: null, labels: {}, annotations: {}, runtimeHandler: '', containersStatuses: [], timestamp: '0',
+    } as never);
     assert.equal(shown.createdAt, '2026-11-23T09:47:10Z');
-    assert.deepEqual(Object.keys(shown), ['id', 'metadata', 'state', 'createdAt', 'network', 'linux', 'labels', 'annotations', 'runtimeHandler']);
+    assert.equal(shown.metadata, null);
+    assert.equal(shown.network, null);
+    assert.deepEqual(shown.labels, {});
+    assert.equal(shown.runtimeHandler, '');
   });
 });
 

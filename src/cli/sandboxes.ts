@@ -4,10 +4,16 @@ import type { PodSandbox__Output } from '../cri/generated/runtime/v1/PodSandbox.
 import type { PodSandboxFilter } from '../cri/generated/runtime/v1/PodSandboxFilter.js';
 import type { PodSandboxState__Output } from '../cri/generated/runtime/v1/PodSandboxState.js';
 import type { PodSandboxStatus__Output } from '../cri/generated/runtime/v1/PodSandboxStatus.js';
+import type { PodSandboxStatusResponse__Output } from '../cri/generated/runtime/v1/PodSandboxStatusResponse.js';
 import { clientAction, collect } from './command.js';
 import { loadSandboxConfig } from './config.js';
-import { describeError } from './connection.js';
-import { UsageError, parseDuration, parseOutputFormat, printMessage, printStatuses, printTable, truncateId } from './output.js';
+import { describeError, withContext } from './connection.js';
+import { addJsonSchemaCommand } from './json-schema.js';
+import { logLine, rfc3339Local } from './log-line.js';
+import { UsageError, goMap, parseDuration, printStatuses, truncateId, type StatusItem } from './output.js';
+import { printProto, statusValue } from './protojson.js';
+import { statusFormat } from './runtime.js';
+import { printTabwriter } from './tabwriter.js';
 
 /** Calls that may pull an image or stop containers get at least this long (kubelet's runtime request timeout). */
 export { resolveIdPrefix, resolveSandboxId, type IdLister } from './resolve.js';
@@ -32,21 +38,23 @@ interface ListOptions {
 
 /** Pod sandbox commands: runp, pods, inspectp, stopp, rmp. */
 export function registerSandboxCommands(program: Command): void {
-  program
+  const runp = program
     .command('runp')
     .description('Run a new pod from a crictl-format sandbox config (JSON, or YAML by extension)')
     .argument('<config>', 'pod-config.[json|yaml]')
-    .option('-r, --runtime <handler>', 'runtime handler to use (available handlers are defined by the runtime)')
-    .option('-T, --cancel-timeout <duration>', `how long to wait for the pod to start (default: the global timeout, at least ${LONG_CALL_MS / 1000}s)`)
+    .option('-r, --runtime <handler>', 'Runtime handler to use. Available options are defined by the container runtime.')
+    .option('-T, --cancel-timeout <duration>', `Seconds to wait for a run pod sandbox request to complete before cancelling the request (default: the global timeout, at least ${LONG_CALL_MS / 1000}s)`)
     .action(
       clientAction(async ({ client, endpoints }, path: string, options: { runtime?: string; cancelTimeout?: string }) => {
-        const config = loadSandboxConfig(path); // before any call: a bad file never reaches the runtime
+        // Before any call: a bad file never reaches the runtime.
+        const config = await withContext('load podSandboxConfig', async () => loadSandboxConfig(path));
         const given = options.cancelTimeout ? parseDuration(options.cancelTimeout) : 0;
         const timeoutMs = given > 0 ? given : Math.max(endpoints.timeoutMs, LONG_CALL_MS);
-        const response = await client.callRuntime('RunPodSandbox', { config, runtimeHandler: options.runtime ?? '' }, { timeoutMs });
+        const response = await withContext('run pod sandbox', client.callRuntime('RunPodSandbox', { config, runtimeHandler: options.runtime ?? '' }, { timeoutMs }));
         console.log(response.podSandboxId);
       }),
     );
+  addJsonSchemaCommand(runp, 'Display the JSON schema for the pod-config.json', ['PodSandboxConfig']);
 
   addListFlags(
     program
@@ -60,19 +68,19 @@ export function registerSandboxCommands(program: Command): void {
     .option('--no-trunc', 'show output without truncating the ID')
     .action(
       clientAction(async ({ client }, options: ListOptions & { verbose?: boolean; quiet?: boolean; output: string; trunc: boolean }) => {
-        const format = parseOutputFormat(options.output, ['json', 'yaml', 'table'], 'table');
-        const pods = await listSandboxes(client, options);
-        if (format !== 'table') return printMessage({ items: pods }, format);
+        const pods = await withContext('listing pod sandboxes', withContext('list pod sandboxes', listSandboxes(client, options)));
+        if (options.output === 'json' || options.output === 'yaml') return printProto('ListPodSandboxResponse', { items: pods }, options.output);
+        if (options.output !== 'table') throw new UsageError(`listing pod sandboxes: unsupported output format ${JSON.stringify(options.output)}`);
         if (options.quiet) {
           for (const pod of pods) console.log(pod.id);
           return;
         }
         if (options.verbose) return printVerbosePods(pods);
         const now = Date.now();
-        printTable(
+        printTabwriter(
           ['POD ID', 'CREATED', 'STATE', 'NAME', 'NAMESPACE', 'ATTEMPT', 'RUNTIME'],
           pods.map((pod) => [
-            truncateId(pod.id, !options.trunc),
+            options.trunc ? truncateId(pod.id) : pod.id,
             createdAgo(pod.createdAt, now),
             podStateName(pod.state),
             pod.metadata?.name ?? '',
@@ -88,23 +96,31 @@ export function registerSandboxCommands(program: Command): void {
     program
       .command('inspectp')
       .description('Display the status of one or more pods (with no IDs: the pods the filters select)')
-      .argument('[ids...]', 'pod IDs or unique ID prefixes')
-      .option('-o, --output <format>', 'output format: json|yaml|table', 'json')
-      .option('-q, --quiet', 'do not show verbose information'),
+      .argument('[ids...]', 'POD-ID [POD-ID...] (IDs or unique ID prefixes)')
+      .option('-o, --output <format>', 'Output format, One of: json|yaml|go-template|table')
+      .option('-q, --quiet', 'Do not show verbose information')
+      .option('--template <template>', 'The template string is only used when output is go-template; The Template format is golang template'),
   ).action(
-    clientAction(async ({ client }, given: string[], options: ListOptions & { output: string; quiet?: boolean }) => {
-      const format = parseOutputFormat(options.output, ['json', 'yaml', 'table'], 'json');
+    clientAction(async ({ client }, given: string[], options: ListOptions & { output?: string; quiet?: boolean; template?: string }, command: Command) => {
       let ids = given;
-      if (ids.length === 0) ids = (await listSandboxes(client, options)).map((pod) => pod.id);
-      if (ids.length === 0) throw new UsageError('no pod IDs given and no pods match the filters');
-      const statuses: Array<{ status: unknown; info?: Record<string, string> }> = [];
-      for (const id of ids) {
-        const response = await client.callRuntime('PodSandboxStatus', { podSandboxId: await resolveSandboxId(client, id), verbose: !options.quiet });
-        if (!response.status) throw new UsageError(`the runtime returned no status for pod "${id}"`);
-        if (format === 'table') printSandboxStatusTable(response.status, options.quiet ? undefined : response.info);
-        else statuses.push({ status: statusForDisplay(response.status), ...(options.quiet ? {} : { info: response.info }) });
+      if (ids.length === 0) ids = (await withContext('listing pod sandboxes', listSandboxes(client, options))).map((pod) => pod.id);
+      if (ids.length === 0) {
+        logLine('error', 'No IDs provided or nothing found per filter');
+        command.outputHelp();
+        return;
       }
-      if (format !== 'table') printStatuses(statuses, format);
+      await withContext('get the status of pod sandboxes', async () => {
+        const format = statusFormat(options.output, options.template);
+        const statuses: StatusItem[] = [];
+        for (const id of ids) {
+          const response = await withContext('get pod sandbox status', async () =>
+            client.callRuntime('PodSandboxStatus', { podSandboxId: await resolveSandboxId(client, id), verbose: !options.quiet }),
+          );
+          if (format === 'table') printSandboxStatusTable(response, !options.quiet);
+          else statuses.push({ status: sandboxStatusValue(response.status), info: response.info });
+        }
+        if (format !== 'table') printStatuses(statuses, format, options.template);
+      });
     }),
   );
 
@@ -116,7 +132,9 @@ export function registerSandboxCommands(program: Command): void {
       clientAction(async ({ client, endpoints }, given: string[]) => {
         const timeoutMs = Math.max(endpoints.timeoutMs, LONG_CALL_MS);
         for (const id of given) {
-          await client.callRuntime('StopPodSandbox', { podSandboxId: await resolveSandboxId(client, id) }, { timeoutMs });
+          await withContext(`stopping the pod sandbox ${JSON.stringify(id)}`, async () =>
+            client.callRuntime('StopPodSandbox', { podSandboxId: await resolveSandboxId(client, id) }, { timeoutMs }),
+          );
           console.log(`Stopped sandbox ${id}`);
         }
       }),
@@ -129,35 +147,34 @@ export function registerSandboxCommands(program: Command): void {
     .option('-a, --all', 'remove all pods')
     .option('-f, --force', 'stop a ready pod before removing it')
     .action(
-      clientAction(async ({ client, endpoints }, given: string[], options: { all?: boolean; force?: boolean }) => {
+      clientAction(async ({ client, endpoints }, given: string[], options: { all?: boolean; force?: boolean }, command: Command) => {
         const timeoutMs = Math.max(endpoints.timeoutMs, LONG_CALL_MS);
         let ids = given;
         if (options.all) {
           ids = (await client.callRuntime('ListPodSandbox', {})).items.map((pod) => pod.id);
-          if (ids.length === 0) return console.error('No pods to remove');
+          if (ids.length === 0) return logLine('info', 'No pods to remove');
         }
-        if (ids.length === 0) throw new UsageError('give one or more pod IDs, or -a/--all');
+        if (ids.length === 0) {
+          command.outputHelp();
+          return;
+        }
         const failures: string[] = [];
         for (const id of ids) {
           try {
             const podSandboxId = await resolveSandboxId(client, id);
-            const { status } = await client.callRuntime('PodSandboxStatus', { podSandboxId, verbose: false });
+            const { status } = await withContext(`getting sandbox status of pod ${JSON.stringify(id)}`, client.callRuntime('PodSandboxStatus', { podSandboxId, verbose: false }));
             if (status?.state === 'SANDBOX_READY') {
-              if (!options.force) {
-                failures.push(`pod sandbox "${id}" is ready (running): stop it first with "mascri stopp ${id}", or use rmp -f to stop and remove it`);
-                continue;
-              }
-              await client.callRuntime('StopPodSandbox', { podSandboxId }, { timeoutMs });
+              if (!options.force) throw new UsageError(`pod sandbox ${JSON.stringify(id)} is running, please stop it first (or use rmp -f to stop and remove it)`);
+              await withContext(`stopping the pod sandbox ${JSON.stringify(id)} failed`, client.callRuntime('StopPodSandbox', { podSandboxId }, { timeoutMs }));
               console.log(`Stopped sandbox ${id}`);
             }
-            await client.callRuntime('RemovePodSandbox', { podSandboxId }, { timeoutMs });
+            await withContext(`removing the pod sandbox ${JSON.stringify(id)}`, client.callRuntime('RemovePodSandbox', { podSandboxId }, { timeoutMs }));
             console.log(`Removed sandbox ${id}`);
           } catch (error) {
-            if (error instanceof UsageError) failures.push(error.message);
-            else failures.push(`removing pod sandbox "${id}": ${describeError(error, endpoints.runtime)}`);
+            failures.push(describeError(error, endpoints));
           }
         }
-        if (failures.length > 0) throw new UsageError(failures.join('; '));
+        if (failures.length > 0) throw new UsageError(failures.join('\n'));
       }),
     );
 }
@@ -179,7 +196,7 @@ async function listSandboxes(client: CriClient, options: ListOptions): Promise<P
   if (options.id) filter.id = options.id;
   if (options.state) filter.state = { state: parseSandboxState(options.state) };
   if (options.label?.length) filter.labelSelector = parseLabelSelector(options.label);
-  const { items } = await client.callRuntime('ListPodSandbox', { filter });
+  const { items } = await withContext('call list sandboxes RPC', client.callRuntime('ListPodSandbox', { filter }));
   return selectSandboxes(items, options);
 }
 
@@ -228,7 +245,7 @@ export function parseSandboxState(text: string): PodSandboxState__Output {
     case 'notready':
       return 'SANDBOX_NOTREADY';
     default:
-      throw new UsageError(`--state should be ready or notready, not "${text}"`);
+      throw new UsageError('--state should be ready or notready');
   }
 }
 
@@ -249,10 +266,12 @@ function parseCount(text: string): number {
   return Number(text);
 }
 
-/** Nanoseconds since the epoch as RFC 3339 with trimmed nanoseconds, UTC ("2024-05-01T10:00:00.1234Z"), as crictl's inspectp shows createdAt. */
+/** Nanoseconds since the epoch as RFC 3339 with trimmed nanoseconds ("2024-05-01T10:00:00.1234Z" in UTC), as crictl's inspect commands show times. */
 export function rfc3339Nano(nanos: string): string {
   const { date, fraction } = splitNanos(nanos);
-  return `${date.toISOString().slice(0, 19)}${fraction}Z`;
+  // In the local time zone, as Go's time.Unix(...).Format(time.RFC3339Nano) in crictl ("Z" in UTC).
+  const local = rfc3339Local(date);
+  return local.endsWith('Z') ? `${local.slice(0, -1)}${fraction}Z` : `${local.slice(0, 19)}${fraction}${local.slice(19)}`;
 }
 
 /** Nanoseconds since the epoch the way Go prints a time.Time in UTC ("2024-05-01 10:00:00.1234 +0000 UTC"). */
@@ -273,11 +292,9 @@ function splitNanos(nanos: string): { date: Date; fraction: string } {
   return { date: new Date(Number(seconds) * 1000), fraction: digits ? `.${digits}` : '' };
 }
 
-/** A sandbox status for -o json|yaml: as crictl shows it, with createdAt as an RFC 3339 time. */
-export function statusForDisplay(status: PodSandboxStatus__Output): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(status)) out[key] = key === 'createdAt' ? rfc3339Nano(String(value)) : value;
-  return out;
+/** A sandbox status as crictl's inspectp shapes it: every field, createdAt as an RFC 3339 time. */
+export function sandboxStatusValue(status: PodSandboxStatus__Output | null): Record<string, unknown> {
+  return statusValue('PodSandboxStatus', status ?? {}, { createdAt: rfc3339Nano(status?.createdAt ?? '0') });
 }
 
 function printSortedMap(title: string, map: Record<string, string>): void {
@@ -308,22 +325,23 @@ function printVerbosePods(pods: PodSandbox__Output[]): void {
 }
 
 /** `inspectp -o table`: crictl's summary of a sandbox status. */
-function printSandboxStatusTable(status: PodSandboxStatus__Output, info: Record<string, string> | undefined): void {
-  console.log(`ID: ${status.id}`);
-  const metadata = status.metadata;
+function printSandboxStatusTable(response: PodSandboxStatusResponse__Output, verbose: boolean): void {
+  const status = response.status;
+  console.log(`ID: ${status?.id ?? ''}`);
+  const metadata = status?.metadata;
   if (metadata) {
     if (metadata.name) console.log(`Name: ${metadata.name}`);
     if (metadata.uid) console.log(`UID: ${metadata.uid}`);
     if (metadata.namespace) console.log(`Namespace: ${metadata.namespace}`);
     console.log(`Attempt: ${metadata.attempt}`);
   }
-  console.log(`Status: ${status.state}`);
-  console.log(`Created: ${goTime(status.createdAt)}`);
-  if (status.network) {
+  console.log(`Status: ${status?.state ?? 'SANDBOX_READY'}`);
+  console.log(`Created: ${createdAgo(status?.createdAt ?? '0')}`);
+  if (status?.network) {
     console.log(`IP Addresses: ${status.network.ip}`);
     for (const extra of status.network.additionalIps) console.log(`Additional IP: ${extra.ip}`);
   }
-  printSortedMap('Labels', status.labels);
-  printSortedMap('Annotations', status.annotations);
-  if (info) console.log(`Info: ${JSON.stringify(info)}`);
+  printSortedMap('Labels', status?.labels ?? {});
+  printSortedMap('Annotations', status?.annotations ?? {});
+  if (verbose) console.log(`Info: ${goMap(response.info)}`);
 }

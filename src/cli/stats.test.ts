@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ContainerStats__Output } from '../cri/generated/runtime/v1/ContainerStats.js';
 import type { PodSandboxStats__Output } from '../cri/generated/runtime/v1/PodSandboxStats.js';
-import { UsageError, renderTable } from './output.js';
+import { UsageError } from './output.js';
+import { renderTabwriter } from './tabwriter.js';
 import { CONTAINER_STATS_COLUMNS, containerStatsRows, cpuPercent, parseMemory, podStatsRows, statsSize, updateResources } from './stats.js';
 
 const v = (value: string | number) => ({ value: String(value) });
@@ -74,7 +75,7 @@ describe('stats tables', () => {
     const after = [cstats(B, 'burn', 2_000_000_000, 2_000_000_000, 221184), cstats(A, 'idle', 2_000_000_000, 0, 0), cstats(C, 'new', 2_000_000_000, 5, 5)];
     assert.deepEqual(containerStatsRows(before, after, false), [['bbbbbbbbbbbbb', 'burn', '50.00', '221.2kB', '12.29kB', '3', '0B']]);
     assert.deepEqual(containerStatsRows(before, after, true).map((row) => row[1]), ['idle', 'burn'], '--all keeps idle ones');
-    const table = renderTable(CONTAINER_STATS_COLUMNS, containerStatsRows(before, after, false));
+    const table = renderTabwriter([CONTAINER_STATS_COLUMNS, ...containerStatsRows(before, after, false)]);
     assert.match(table.split('\n')[0]!, /^CONTAINER\s+NAME\s+CPU %\s+MEM\s+DISK\s+INODES\s+SWAP$/);
   });
 

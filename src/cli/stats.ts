@@ -4,7 +4,10 @@ import type { LinuxContainerResources } from '../cri/generated/runtime/v1/LinuxC
 import type { PodSandboxStats__Output } from '../cri/generated/runtime/v1/PodSandboxStats.js';
 import { clientAction, collect } from './command.js';
 import { parseLabelSelector } from './filters.js';
-import { UsageError, parseOutputFormat, printMessage, renderTable, truncateId } from './output.js';
+import { withContext } from './connection.js';
+import { UsageError, parseOutputFormat, truncateId } from './output.js';
+import { printProto } from './protojson.js';
+import { renderTabwriter } from './tabwriter.js';
 import { resolveContainerId } from './resolve.js';
 
 /** Clears the terminal and puts the cursor home, as crictl does before each watched frame. */
@@ -112,14 +115,14 @@ interface DisplayOptions {
  * samples `--seconds` apart for CPU %, and with --watch redraws in place, each sample serving as
  * the next frame's first.
  */
-async function display<T>(options: DisplayOptions, fetch: () => Promise<T[]>, wrap: (items: T[]) => unknown, columns: string[], rows: (before: T[], after: T[]) => string[][]): Promise<void> {
+async function display<T>(options: DisplayOptions, typeName: string, fetch: () => Promise<T[]>, wrap: (items: T[]) => unknown, columns: string[], rows: (before: T[], after: T[]) => string[][]): Promise<void> {
   const format = parseOutputFormat(options.output, ['json', 'yaml', 'table'], 'table');
   const seconds = Number(options.seconds);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--seconds "${options.seconds}" must be a positive number of seconds`);
   let before = await fetch();
   for (;;) {
     if (format !== 'table') {
-      printMessage(wrap(before), format);
+      printProto(typeName, wrap(before), format);
       if (!options.watch) return;
       await sleep(seconds * 1000);
       before = await fetch();
@@ -127,7 +130,7 @@ async function display<T>(options: DisplayOptions, fetch: () => Promise<T[]>, wr
     }
     await sleep(seconds * 1000);
     const after = await fetch();
-    const table = renderTable(columns, rows(before, after));
+    const table = renderTabwriter([columns, ...rows(before, after)]);
     process.stdout.write((options.watch ? CLEAR_SCREEN : '') + table + '\n');
     if (!options.watch) return;
     before = after;
@@ -157,6 +160,7 @@ interface UpdateOptions {
   memory?: string;
   cpusetCpus?: string;
   cpusetMems?: string;
+  oomScoreAdj?: string;
 }
 
 /** Stats and resource commands: stats, statsp, update. */
@@ -180,8 +184,8 @@ export function registerStatsCommands(program: Command): void {
         if (options.pod) filter.podSandboxId = options.pod;
         const labels = parseLabelSelector(options.label ?? []);
         if (Object.keys(labels).length > 0) filter.labelSelector = labels;
-        const fetch = async () => (await client.callRuntime('ListContainerStats', { filter })).stats;
-        await display(options, fetch, (stats) => ({ stats: sortById(stats) }), CONTAINER_STATS_COLUMNS, (before, after) => containerStatsRows(before, after, Boolean(options.all)));
+        const fetch = async () => (await withContext('get container stats', client.callRuntime('ListContainerStats', { filter }))).stats;
+        await display(options, 'ListContainerStatsResponse', fetch, (stats) => ({ stats: sortById(stats) }), CONTAINER_STATS_COLUMNS, (before, after) => containerStatsRows(before, after, Boolean(options.all)));
       }),
     );
 
@@ -201,8 +205,8 @@ export function registerStatsCommands(program: Command): void {
         if (wanted) filter.id = wanted;
         const labels = parseLabelSelector(options.label ?? []);
         if (Object.keys(labels).length > 0) filter.labelSelector = labels;
-        const fetch = async () => (await client.callRuntime('ListPodSandboxStats', { filter })).stats;
-        await display(options, fetch, (stats) => ({ stats: sortById(stats) }), POD_STATS_COLUMNS, podStatsRows);
+        const fetch = async () => (await withContext('get pod stats', client.callRuntime('ListPodSandboxStats', { filter }))).stats;
+        await display(options, 'ListPodSandboxStatsResponse', fetch, (stats) => ({ stats: sortById(stats) }), POD_STATS_COLUMNS, podStatsRows);
       }),
     );
 
@@ -216,12 +220,18 @@ export function registerStatsCommands(program: Command): void {
     .option('--memory <size>', 'memory limit: bytes, or with a unit (256m, 1g)')
     .option('--cpuset-cpus <cpus>', 'CPUs the container may use (0-3, 0,1)')
     .option('--cpuset-mems <mems>', 'memory nodes the container may use (0-3, 0,1)')
+    .option('--oom-score-adj <score>', 'OOM Killer score to use')
+    .option('--cpu-count <n>', '(Windows only) Number of CPUs available to the container; ignored on Linux, as crictl does')
+    .option('--cpu-maximum <n>', '(Windows only) Portion of CPU cycles specified as a percentage * 100; ignored on Linux, as crictl does')
     .action(
       clientAction(async ({ client }, ids: string[], options: UpdateOptions) => {
         const linux = updateResources(options);
         for (const id of ids) {
-          const full = await resolveContainerId(client, id);
-          await client.callRuntime('UpdateContainerResources', { containerId: full, linux }, { timeoutMs: 60_000 });
+          const full = await withContext(`updating container resources for ${JSON.stringify(id)}`, async () => {
+            const resolved = await resolveContainerId(client, id);
+            await client.callRuntime('UpdateContainerResources', { containerId: resolved, linux }, { timeoutMs: 60_000 });
+            return resolved;
+          });
           console.log(full);
         }
       }),
@@ -239,12 +249,14 @@ export function updateResources(options: UpdateOptions): LinuxContainerResources
   const period = integer('cpu-period', options.cpuPeriod);
   const quota = integer('cpu-quota', options.cpuQuota);
   const shares = integer('cpu-share', options.cpuShare);
+  const oom = integer('oom-score-adj', options.oomScoreAdj);
+  if (oom !== undefined) linux.oomScoreAdj = oom;
   if (period !== undefined) linux.cpuPeriod = period;
   if (quota !== undefined) linux.cpuQuota = quota;
   if (shares !== undefined) linux.cpuShares = shares;
   if (options.memory !== undefined) linux.memoryLimitInBytes = parseMemory(options.memory).toString();
   if (options.cpusetCpus !== undefined) linux.cpusetCpus = options.cpusetCpus;
   if (options.cpusetMems !== undefined) linux.cpusetMems = options.cpusetMems;
-  if (Object.keys(linux).length === 0) throw new UsageError('nothing to update: give at least one of --cpu-period, --cpu-quota, --cpu-share, --memory, --cpuset-cpus, --cpuset-mems');
+  if (Object.keys(linux).length === 0) throw new UsageError('nothing to update: give at least one of --cpu-period, --cpu-quota, --cpu-share, --memory, --cpuset-cpus, --cpuset-mems, --oom-score-adj');
   return linux;
 }

@@ -252,7 +252,7 @@ describe('operator endpoint and runtime config', () => {
   test('mascri events prints created, started, stopped and deleted for a container run meanwhile through gRPC; -t does not cut it', async () => {
     const { id: podId, config } = await pod('events');
     const streamsBefore = eventStreams();
-    const proc = spawn(process.execPath, [BIN, '-r', server.endpoint, '-t', '500ms', 'events', '--no-trunc'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, '-r', server.endpoint, '-t', '500ms', 'events', '-o', 'table', '--no-trunc'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -302,7 +302,7 @@ describe('operator endpoint and runtime config', () => {
     assert.equal(await exited, 0, stderr);
   });
 
-  test('mascri events -o json prints one protobuf JSON object per event', async () => {
+  test('mascri events -o json prints one protobuf JSON object per event (indented, as crictl prints them)', async () => {
     const { id: podId, config } = await pod('events-json');
     const streamsBefore = eventStreams();
     const proc = spawn(process.execPath, [BIN, '-r', server.endpoint, 'events', '-o', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -314,9 +314,10 @@ describe('operator endpoint and runtime config', () => {
       const { containerId } = await server.client.callRuntime('CreateContainer', { podSandboxId: podId, config: shellContainer('json-evented', 'sleep 1000'), sandboxConfig: config });
       containers.push(containerId);
       const event = await waitFor('the created event', async () => {
-        const line = stdout.split('\n').find((l) => l.includes(containerId));
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an event line of `mascri events -o json`, read field by field
-        return line ? (JSON.parse(line) as Record<string, any>) : undefined;
+        // Each event is an indented object starting with "{" at the start of a line.
+        const text = stdout.split(/^(?=\{)/m).find((chunk) => chunk.includes(containerId) && /^\}\s*$/m.test(chunk));
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an event of `mascri events -o json`, read field by field
+        return text ? (JSON.parse(text) as Record<string, any>) : undefined;
       });
       assert.equal(event.containerEventType, 'CONTAINER_CREATED_EVENT');
       assert.equal(event.podSandboxStatus.id, podId);
@@ -331,7 +332,7 @@ describe('operator endpoint and runtime config', () => {
     const driver = (await docker(['info', '--format', '{{.CgroupDriver}}'])).stdout.trim() === 'systemd' ? 'SYSTEMD' : 'CGROUPFS';
     const table = await server.cli(['runtimeconfig']);
     assert.equal(table.code, 0, table.stderr);
-    assert.equal(table.stdout.trim(), `CgroupDriver:  ${driver}`);
+    assert.equal(table.stdout.trim(), `cgroup driver:   ${driver}`, 'crictl\'s runtime-config line');
     const json = await server.cli(['runtimeconfig', '-o', 'json']);
     assert.deepEqual(JSON.parse(json.stdout), { linux: { cgroupDriver: driver } });
     const yaml = await server.cli(['runtimeconfig', '-o', 'yaml']);

@@ -230,7 +230,7 @@ describe('stats and resource updates', () => {
     assert.match(nothing.stderr, /nothing to update/);
     const bad = await server.cli(['update', '--memory', 'lots', id]);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /invalid memory size "lots"/);
+    assert.match(bad.stderr, /invalid memory size \\"lots\\"/);
 
     // --watch redraws until it is stopped: stop it once it has drawn two frames.
     const watch = spawn(process.execPath, [BIN, '-r', server.endpoint, 'stats', '-w', '-s', '0.5', '--id', id], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,6 +6,25 @@ import { SpdyConnection } from '../../streaming/spdy/connection.js';
 
 export type Transport = 'spdy' | 'websocket';
 
+/** crictl's --tls-ca/--tls-cert/--tls-key/--tls-sni for an https streaming URL; without a CA the server's certificate is not checked. */
+export interface StreamingTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  servername?: string;
+}
+
+function tlsOptions(tls: StreamingTls | undefined): Record<string, unknown> {
+  if (!tls) return { rejectUnauthorized: false };
+  return {
+    rejectUnauthorized: tls.ca !== undefined,
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    ...(tls.cert ? { cert: tls.cert } : {}),
+    ...(tls.key ? { key: tls.key } : {}),
+    ...(tls.servername ? { servername: tls.servername } : {}),
+  };
+}
+
 /** Parses a --transport value. */
 export function parseTransport(value: string): Transport {
   if (value === 'spdy' || value === 'websocket') return value;
@@ -24,12 +43,12 @@ export function streamingUrl(url: string, runtimeEndpoint: string): URL {
 }
 
 /** Upgrades an HTTP request to SPDY/3.1 offering `protocols`; answers the session and the protocol the server chose. */
-export function dialSpdy(url: URL, protocols: readonly string[]): Promise<{ connection: SpdyConnection; protocol: string }> {
+export function dialSpdy(url: URL, protocols: readonly string[], tls?: StreamingTls): Promise<{ connection: SpdyConnection; protocol: string }> {
   return new Promise((resolve, reject) => {
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
       method: 'POST',
       headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': [...protocols] },
-      rejectUnauthorized: false,
+      ...tlsOptions(tls),
     });
     request.on('upgrade', (response, socket: Duplex, head: Buffer) => {
       const protocol = String(response.headers['x-stream-protocol-version'] ?? '');
@@ -50,11 +69,11 @@ export function dialSpdy(url: URL, protocols: readonly string[]): Promise<{ conn
  * Opens a WebSocket offering `protocols`; resolves once it is open. `onMessage` is attached
  * at once: the server may send right after its 101, before the caller would get the socket.
  */
-export function dialWebSocket(url: URL, protocols: readonly string[], onMessage: (data: Buffer, isBinary: boolean) => void): Promise<WebSocket> {
+export function dialWebSocket(url: URL, protocols: readonly string[], onMessage: (data: Buffer, isBinary: boolean) => void, tls?: StreamingTls): Promise<WebSocket> {
   const wsUrl = new URL(url);
   wsUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl, [...protocols], { perMessageDeflate: false, rejectUnauthorized: false });
+    const ws = new WebSocket(wsUrl, [...protocols], { perMessageDeflate: false, ...tlsOptions(tls) });
     ws.on('message', (data: Buffer, isBinary: boolean) => onMessage(data, isBinary));
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_request, response) => {

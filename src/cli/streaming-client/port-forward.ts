@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { decodeChannelMessage, encodeChannelMessage } from '../../streaming/channels.js';
 import type { SpdyConnection, SpdyStream } from '../../streaming/spdy/connection.js';
-import { dialSpdy, dialWebSocket, type Transport } from './dial.js';
+import { dialSpdy, dialWebSocket, type StreamingTls, type Transport } from './dial.js';
 
 const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 
@@ -41,11 +41,12 @@ export async function startPortForward(options: {
   pairs: PortPair[];
   /** A new streaming URL for one remote port (websocket transport). */
   urlFor: (remote: number) => Promise<URL>;
+  tls?: StreamingTls;
   out: (line: string) => void;
   err: (line: string) => void;
 }): Promise<PortForwarder> {
   let connection: SpdyConnection | undefined;
-  if (options.transport === 'spdy') connection = (await dialSpdy(options.url, [PORT_FORWARD_PROTOCOL])).connection;
+  if (options.transport === 'spdy') connection = (await dialSpdy(options.url, [PORT_FORWARD_PROTOCOL], options.tls)).connection;
   const lost = new Promise<void>((resolve) => connection?.once('close', () => resolve()));
   let nextRequestId = 0;
   const servers: Server[] = [];
@@ -58,7 +59,7 @@ export async function startPortForward(options: {
         socket.on('close', () => sockets.delete(socket));
         options.out(`Handling connection for ${(server.address() as { port: number }).port}`);
         if (connection) void handleConnection(connection, socket, pair.remote, nextRequestId++, options.err);
-        else void handleWebSocketConnection(options.urlFor, socket, pair.remote, options.err);
+        else void handleWebSocketConnection(options.urlFor, socket, pair.remote, options.err, options.tls);
       });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -125,7 +126,7 @@ async function handleConnection(connection: SpdyConnection, socket: Socket, port
 }
 
 /** One forwarded connection over kubelet's WebSocket channel protocol: data on channel 0, errors on 1, each first carrying the port. */
-async function handleWebSocketConnection(urlFor: (remote: number) => Promise<URL>, socket: Socket, port: number, err: (line: string) => void): Promise<void> {
+async function handleWebSocketConnection(urlFor: (remote: number) => Promise<URL>, socket: Socket, port: number, err: (line: string) => void, tls?: StreamingTls): Promise<void> {
   socket.on('error', () => undefined);
   socket.pause();
   const prefixPending = [2, 2];
@@ -143,7 +144,7 @@ async function handleWebSocketConnection(urlFor: (remote: number) => Promise<URL
   };
   let ws: Awaited<ReturnType<typeof dialWebSocket>>;
   try {
-    ws = await dialWebSocket(await urlFor(port), ['v4.channel.k8s.io', 'channel.k8s.io'], onMessage);
+    ws = await dialWebSocket(await urlFor(port), ['v4.channel.k8s.io', 'channel.k8s.io'], onMessage, tls);
   } catch (failure) {
     err(`error forwarding port ${port}: ${(failure as Error).message}`);
     socket.destroy();

@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Channel, decodeChannelMessage, encodeChannelMessage, encodeCloseSignal, type TerminalSize } from '../../streaming/channels.js';
 import type { SpdyStream } from '../../streaming/spdy/connection.js';
 import { decodeStatus } from '../../streaming/status.js';
-import { dialSpdy, dialWebSocket, type Transport } from './dial.js';
+import { dialSpdy, dialWebSocket, type StreamingTls, type Transport } from './dial.js';
 
 /** Remote-command protocols the client offers over SPDY, preferred first (client-go's list). */
 const SPDY_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io'];
@@ -18,6 +18,7 @@ export interface RemoteCommandOptions {
   tty: boolean;
   /** With a TTY: subscribes to terminal sizes (called at once with the current one); answers an unsubscribe. */
   sizes?: (send: (size: TerminalSize) => void) => () => void;
+  tls?: StreamingTls;
 }
 
 /** Runs a remote command (exec or attach) at a streaming URL; resolves with its exit code. */
@@ -33,7 +34,7 @@ export async function streamRemoteCommand(options: RemoteCommandOptions): Promis
 }
 
 async function overSpdy(options: RemoteCommandOptions): Promise<{ bytes: Buffer; protocol: string }> {
-  const { connection, protocol } = await dialSpdy(options.url, SPDY_PROTOCOLS);
+  const { connection, protocol } = await dialSpdy(options.url, SPDY_PROTOCOLS, options.tls);
   try {
     const error = await connection.createStream({ streamtype: 'error' });
     error.end(); // we never write on it
@@ -71,7 +72,7 @@ async function overWebSocket(options: RemoteCommandOptions): Promise<{ bytes: Bu
     if (message.channel === Channel.STDOUT) options.stdout.write(message.data);
     else if (message.channel === Channel.STDERR) (options.stderr ?? options.stdout).write(message.data);
     else if (message.channel === Channel.ERROR) errors.push(message.data);
-  });
+  }, options.tls);
   const protocol = ws.protocol;
   const send = (data: Buffer) => {
     if (ws.readyState === ws.OPEN) ws.send(data);
