@@ -79,4 +79,5 @@ async function serve(options: ServeOptions): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-await buildProgram(serve).parseAsync(process.argv);
+// `mascri serve ...` loads only what serving needs (see buildProgram).
+await (await buildProgram(serve, { serveOnly: process.argv[2] === 'serve' })).parseAsync(process.argv);

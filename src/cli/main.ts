@@ -2,22 +2,14 @@ import { Command } from 'commander';
 import { mascriVersion } from '../common/version.js';
 import { DEFAULT_ENDPOINT } from '../cri/client.js';
 import { DEFAULT_CONFIG_PATH } from './crictl-config.js';
-import { registerConfigCommand } from './config-command.js';
-import { registerCompletionCommand } from './completion.js';
-import { registerContainerCommands } from './containers.js';
-import { registerImageCommands } from './images.js';
-import { registerLogsCommand } from './logs.js';
-import { registerRuntimeCommands } from './runtime.js';
-import { registerSandboxCommands } from './sandboxes.js';
 import { registerServeCommand, type ServeAction } from './serve.js';
-import { registerStatsCommands } from './stats.js';
-import { registerExecCommand } from './exec.js';
-import { registerAttachCommand } from './attach.js';
-import { registerPortForwardCommand } from './port-forward.js';
-import { registerEventsCommand } from './events.js';
 
-/** The mascri program: `serve`, which calls `serve` (src/mascri.ts hands in the server's start), and a crictl-like client for everything else. */
-export function buildProgram(serve: ServeAction): Command {
+/**
+ * The mascri program: `serve`, which calls `serve` (src/mascri.ts hands in the server's start), and a
+ * crictl-like client for everything else. `serveOnly` leaves the client's commands out, and their
+ * modules unloaded: `mascri serve` runs for months and need not hold them (about 2 MiB of heap).
+ */
+export async function buildProgram(serve: ServeAction, options: { serveOnly?: boolean } = {}): Promise<Command> {
   const program = new Command();
   program
     .name('mascri')
@@ -38,18 +30,33 @@ export function buildProgram(serve: ServeAction): Command {
     .showHelpAfterError('(run with --help for usage)');
 
   registerServeCommand(program, serve);
-  registerRuntimeCommands(program);
-  registerImageCommands(program);
-  registerSandboxCommands(program);
-  registerContainerCommands(program);
-  registerLogsCommand(program);
-  registerStatsCommands(program);
-  registerExecCommand(program);
-  registerAttachCommand(program);
-  registerPortForwardCommand(program);
-  registerEventsCommand(program);
-  registerConfigCommand(program);
-  registerCompletionCommand(program);
+  if (options.serveOnly) return program;
+  const [runtime, images, sandboxes, containers, logs, stats, exec, attach, portForward, events, config, completion] = await Promise.all([
+    import('./runtime.js'),
+    import('./images.js'),
+    import('./sandboxes.js'),
+    import('./containers.js'),
+    import('./logs.js'),
+    import('./stats.js'),
+    import('./exec.js'),
+    import('./attach.js'),
+    import('./port-forward.js'),
+    import('./events.js'),
+    import('./config-command.js'),
+    import('./completion.js'),
+  ]);
+  runtime.registerRuntimeCommands(program);
+  images.registerImageCommands(program);
+  sandboxes.registerSandboxCommands(program);
+  containers.registerContainerCommands(program);
+  logs.registerLogsCommand(program);
+  stats.registerStatsCommands(program);
+  exec.registerExecCommand(program);
+  attach.registerAttachCommand(program);
+  portForward.registerPortForwardCommand(program);
+  events.registerEventsCommand(program);
+  config.registerConfigCommand(program);
+  completion.registerCompletionCommand(program);
   // crictl's `help, h`: commander's help command does not answer to an alias.
   program
     .command('h', { hidden: true })

@@ -105,8 +105,8 @@ describe('ContainerService over a fake Docker', () => {
       // The look that checks the masked paths were kept fails: the daemon went away between the two calls.
       docker.failNext('containers.inspectOne', new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'));
       const request = createContainerRequest(podSandboxId, 'app');
-      const linux = request.config!.linux!;
-      request.config!.linux = { ...linux, securityContext: { ...linux.securityContext!, maskedPaths: ['/proc/kcore'] } };
+      const linux = request.config!.linux;
+      request.config!.linux = { ...linux, securityContext: { ...linux?.securityContext, maskedPaths: ['/proc/kcore'] } } as typeof linux;
       await assert.rejects(containers.createContainer(request), codeOf(GrpcCode.UNAVAILABLE, /creating container "app".*Cannot connect/));
       assert.deepEqual(docker.allContainers().map((c) => c.Id), [podSandboxId], 'the half-made container was removed');
       assert.deepEqual(docker.callsOf('containers.remove').at(-1), [['k8s_app_web_default_uid-web_0']]);

@@ -43,12 +43,12 @@ function findCommand(parent: Command, name: string): Command | undefined {
   return parent.commands.find((c) => c.name() === name || c.aliases().includes(name));
 }
 
+const program = await buildProgram(async () => undefined);
+
 describe('every crictl command and flag exists in mascri', () => {
   let binary: string;
   let dir: string;
   let env: Record<string, string>;
-  const program = buildProgram(async () => undefined);
-
   before(async () => {
     binary = await pinnedCrictl();
     dir = mkdtempSync(join(tmpdir(), 'mascri-crictl-commands-'));
