@@ -1,10 +1,10 @@
 import type { Logger } from '../common/logger.js';
-import type { DockerAdapter, DockerEventSource } from '../docker/adapter.js';
+import type { DockerAdapter } from '../docker/adapter.js';
 import type { DockerEvent } from '../docker/events.js';
 import { isImageId, referenceMatchesImage } from '../docker/reference.js';
 import type { DockerImageInspect } from '../docker/types.js';
+import { FollowedStream } from './followed-stream.js';
 
-const RESTART_DELAYS_MS = [200, 500, 1000, 2000, 5000];
 /** How long image events are gathered before one inspect looks at every image they name. */
 const EVENT_COALESCE_MS = 50;
 /** Image events that change what the CRI reports (push, save and prune summaries do not). */
@@ -22,14 +22,11 @@ const CHANGING_ACTIONS = new Set(['pull', 'tag', 'untag', 'delete', 'import', 'l
  */
 export class ImageStore {
   private readonly byId = new Map<string, DockerImageInspect>();
-  private readonly events: DockerEventSource;
+  private readonly events: FollowedStream;
   private queue: Promise<unknown> = Promise.resolve();
   /** Names or IDs from events waiting for a look. */
   private pending = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private restarts = 0;
-  private stopped = false;
   private streaming = false;
   private loaded = false;
   private changes = 0;
@@ -38,21 +35,30 @@ export class ImageStore {
     private readonly docker: DockerAdapter,
     private readonly log: Logger,
   ) {
-    this.events = docker.events.followImages();
+    this.events = new FollowedStream(docker.events.followImages(), {
+      log,
+      onEvent: (event) => this.onEvent(event),
+      onStart: () => (this.streaming = true),
+      onEnd: () => {
+        this.streaming = false;
+        this.loaded = false;
+      },
+      reload: () => this.resync(),
+      endedMessage: 'docker image events stream ended; restarting it with a full reload',
+      reloadFailedMessage: 'image reload failed',
+    });
   }
 
   /** Starts following image events and loads every image. Never throws: a daemon that is down is retried. */
   async start(): Promise<void> {
-    this.followEvents();
+    this.events.start();
     await this.resync().catch((error: unknown) => this.log.warn('initial image listing failed; will retry', { error: String(error) }));
   }
 
   stop(): void {
-    this.stopped = true;
     this.streaming = false;
     this.events.stop();
     clearTimeout(this.flushTimer);
-    clearTimeout(this.restartTimer);
   }
 
   /** Grows by one on every change; answers built from the store are valid while it stays the same. */
@@ -147,28 +153,6 @@ export class ImageStore {
 
   private drop(id: string): void {
     if (this.byId.delete(id)) this.changes++;
-  }
-
-  private followEvents(): void {
-    this.streaming = true;
-    this.events.start({
-      onEvent: (event) => this.onEvent(event),
-      onEnd: (reason) => {
-        this.streaming = false;
-        if (this.stopped) return;
-        const delay = RESTART_DELAYS_MS[Math.min(this.restarts, RESTART_DELAYS_MS.length - 1)]!;
-        this.restarts++;
-        this.loaded = false;
-        this.log.warn('docker image events stream ended; restarting it with a full reload', { reason, retryInMs: delay });
-        this.restartTimer = setTimeout(() => {
-          this.followEvents();
-          this.resync().then(
-            () => (this.restarts = 0),
-            (error: unknown) => this.log.debug('image reload failed', { error: String(error) }),
-          );
-        }, delay);
-      },
-    });
   }
 
   private onEvent(event: DockerEvent): void {

@@ -1,9 +1,10 @@
 import type { Logger } from '../common/logger.js';
-import type { DockerAdapter, DockerEventSource } from '../docker/adapter.js';
+import type { DockerAdapter } from '../docker/adapter.js';
 import { DockerError } from '../docker/errors.js';
 import type { DockerEvent } from '../docker/events.js';
 import { LABEL_INSTANCE, instanceLabelFilter, ownedBy } from '../docker/labels.js';
 import type { DockerContainerInspect } from '../docker/types.js';
+import { FollowedStream } from './followed-stream.js';
 import { StoreCore } from './store-core.js';
 
 /** A change of one container in the store: before and after (undefined when absent). */
@@ -13,7 +14,6 @@ export interface StoreChange {
   after: DockerContainerInspect | undefined;
 }
 
-const RESTART_DELAYS_MS = [200, 500, 1000, 2000, 5000];
 /** How long events are gathered before one inspect looks at every container they name. */
 const EVENT_COALESCE_MS = 50;
 
@@ -33,7 +33,7 @@ export interface StoreOptions {
  */
 export class ContainerStore {
   private readonly core = new StoreCore<DockerContainerInspect>();
-  private readonly events: DockerEventSource;
+  private readonly events: FollowedStream;
   private readonly listeners: Array<(change: StoreChange) => void> = [];
   /** Containers with events waiting for a look, and the newest event time (ms) of each. */
   private pending = new Map<string, number>();
@@ -42,9 +42,6 @@ export class ContainerStore {
   /** When Docker reported an `oom` event for a container (ms): its flag misses some kernel OOM kills. */
   private readonly oomAt = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private restarts = 0;
-  private stopped = false;
   private changes = 0;
   private synced = false;
   /** The instance whose containers this store holds ('' the default). */
@@ -63,20 +60,24 @@ export class ContainerStore {
   ) {
     this.instance = options.instance ?? '';
     // The adapter's stream of this instance's containers (`docker events` in a real server).
-    this.events = docker.events.follow(instanceLabelFilter(this.instance));
+    this.events = new FollowedStream(docker.events.follow(instanceLabelFilter(this.instance)), {
+      log,
+      onEvent: (event) => this.onEvent(event),
+      reload: () => this.resync(),
+      endedMessage: 'docker events stream ended; restarting it with a full resync',
+      reloadFailedMessage: 'resync failed',
+    });
   }
 
   /** Starts following Docker's events and loads every mascri container. Never throws: a daemon that is down is retried. */
   async start(): Promise<void> {
-    this.followEvents();
+    this.events.start();
     await this.resync().catch((error: unknown) => this.log.warn('initial container listing failed; will retry', { error: String(error) }));
   }
 
   stop(): void {
-    this.stopped = true;
     this.events.stop();
     clearTimeout(this.flushTimer);
-    clearTimeout(this.restartTimer);
   }
 
   /** Grows by one on every change; answers built from the store are valid while it stays the same. */
@@ -267,25 +268,6 @@ export class ContainerStore {
         this.log.error('store listener failed', { error: String(error) });
       }
     }
-  }
-
-  private followEvents(): void {
-    this.events.start({
-      onEvent: (event) => this.onEvent(event),
-      onEnd: (reason) => {
-        if (this.stopped) return;
-        const delay = RESTART_DELAYS_MS[Math.min(this.restarts, RESTART_DELAYS_MS.length - 1)]!;
-        this.restarts++;
-        this.log.warn('docker events stream ended; restarting it with a full resync', { reason, retryInMs: delay });
-        this.restartTimer = setTimeout(() => {
-          this.followEvents();
-          this.resync().then(
-            () => (this.restarts = 0),
-            (error: unknown) => this.log.debug('resync failed', { error: String(error) }),
-          );
-        }, delay);
-      },
-    });
   }
 
   private onEvent(event: DockerEvent): void {
