@@ -90,7 +90,7 @@ export class ProcessStarter {
         if (options.signal.aborted) call.onAbort();
         else options.signal.addEventListener('abort', call.onAbort, { once: true });
       }
-      if (this.pending.size === 0) pipe(child.stdout).ref();
+      if (this.pending.size === 0) keepAlive(child, true);
       this.pending.set(id, call);
       const input = options.input === undefined ? null : Buffer.from(options.input).toString('base64');
       this.send({ id, argv: [binary, ...args], env: options.env ?? null, input, maxBuffer: options.maxBuffer ?? null });
@@ -117,8 +117,7 @@ export class ProcessStarter {
       return undefined;
     }
     this.child = child;
-    child.unref();
-    pipe(child.stdout).unref(); // idle, the starter keeps nothing alive; a call waiting for it does
+    keepAlive(child, false); // idle, the starter keeps nothing alive; a call waiting for it does
     child.stderr.resume(); // a Python traceback, if any, is not ours to print
     child.stdin.on('error', () => undefined);
     child.stdout.setEncoding('utf8');
@@ -190,7 +189,7 @@ export class ProcessStarter {
 
   private settle(id: number, call: Pending, ending: Pick<ProcessOutcome, 'stdout' | 'stderr' | 'exitCode' | 'signal' | 'code'> & { isMaxBuffer?: boolean }): void {
     this.pending.delete(id);
-    if (this.pending.size === 0 && this.child) pipe(this.child.stdout).unref();
+    if (this.pending.size === 0 && this.child) keepAlive(this.child, false);
     clearTimeout(call.timer);
     clearTimeout(call.forceTimer);
     if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
@@ -203,4 +202,15 @@ export class ProcessStarter {
 /** A child's stdio stream is a socket (a pipe) underneath: it can be ref'd and unref'd. */
 function pipe(stream: Readable): Socket {
   return stream as unknown as Socket;
+}
+
+/** Whether the starter (its process and its output pipe: both, or its exit may go unseen) keeps this process running. */
+function keepAlive(child: ChildProcessWithoutNullStreams, alive: boolean): void {
+  if (alive) {
+    child.ref();
+    pipe(child.stdout).ref();
+  } else {
+    child.unref();
+    pipe(child.stdout).unref();
+  }
 }
