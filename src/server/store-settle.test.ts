@@ -89,3 +89,17 @@ test('a failed background inspect: the next lookup asks Docker again (and fails 
     store.stop();
   }
 });
+
+test('allSettled answers Docker\'s inspects: after the looks of recent writes, a failed one made again', async () => {
+  const { docker, store, id } = await storeWithContainer();
+  try {
+    docker.failNext('containers.inspectOne', new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'));
+    await store.settleInBackground(id, () => madeInspect({ id, name: 'x', image: 'busybox', imageId: '', labels: { [LABEL_TYPE]: 'container' }, started: false, at: AT }));
+    assert.equal(store.isProvisional(id), true, 'the background look failed');
+    const all = await store.allSettled();
+    assert.notEqual(all.find((c) => c.Id === id)?.Created, AT.toISOString());
+    assert.equal(store.isProvisional(id), false);
+  } finally {
+    store.stop();
+  }
+});

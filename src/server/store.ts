@@ -196,6 +196,17 @@ export class ContainerStore {
     return settled;
   }
 
+  /**
+   * Every container as Docker answered for it: once the looks that follow recent writes are in (a
+   * look that failed is made again). For what reads more than lists show, such as pids for stats.
+   */
+  async allSettled(): Promise<DockerContainerInspect[]> {
+    await Promise.all(this.settling.values());
+    const madeUp = this.core.values().filter((inspect) => this.provisional.has(inspect));
+    await Promise.all(madeUp.map((inspect) => this.refresh(inspect.Id).catch(() => undefined)));
+    return this.all();
+  }
+
   /** True while the container is held as a write made it up, before Docker's answer came (tests). */
   isProvisional(id: string): boolean {
     const value = this.core.get(id);

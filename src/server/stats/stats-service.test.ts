@@ -91,6 +91,10 @@ function setup(all: DockerContainerInspect[], files: Record<string, string>) {
         listCalls.push([]);
         return all;
       },
+      allSettled: async () => {
+        listCalls.push([]);
+        return all;
+      },
       lookup: async (ref: string) => all.find((c) => c.Id.startsWith(ref)),
     },
   } as unknown as ServerContext;

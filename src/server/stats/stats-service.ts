@@ -84,7 +84,7 @@ export class StatsService {
   async listContainerStats(request: ListContainerStatsRequest__Output): Promise<ListContainerStatsResponse> {
     return runWithErrorContext('listing container stats', async () => {
       const filter = request.filter;
-      const { containers } = this.listRunning();
+      const { containers } = await this.listRunning();
       const wanted = containers.filter(
         ({ inspect, meta }) =>
           matchesIdPrefix(inspect.Id, filter?.id) && matchesIdPrefix(meta.sandboxId, filter?.podSandboxId) && matchesLabelSelector(meta.labels, filter?.labelSelector),
@@ -100,7 +100,7 @@ export class StatsService {
     return runWithErrorContext(`getting the stats of pod sandbox "${id}"`, async () => {
       const sandbox = await findSandbox(this.ctx.store, id);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${id}" (list them with: mascri pods)`);
-      const members = this.listRunning().containers.filter((c) => c.meta.sandboxId === sandbox.inspect.Id);
+      const members = (await this.listRunning()).containers.filter((c) => c.meta.sandboxId === sandbox.inspect.Id);
       return { stats: await this.podStats(sandbox, members) };
     });
   }
@@ -109,7 +109,7 @@ export class StatsService {
   async listPodSandboxStats(request: ListPodSandboxStatsRequest__Output): Promise<ListPodSandboxStatsResponse> {
     return runWithErrorContext('listing pod sandbox stats', async () => {
       const filter = request.filter;
-      const { sandboxes, containers } = this.listRunning();
+      const { sandboxes, containers } = await this.listRunning();
       const wanted = sandboxes.filter(({ inspect, meta }) => matchesIdPrefix(inspect.Id, filter?.id) && matchesLabelSelector(meta.labels, filter?.labelSelector));
       const stats = await Promise.all(wanted.map((sandbox) => this.podStats(sandbox, containers.filter((c) => c.meta.sandboxId === sandbox.inspect.Id))));
       return { stats };
@@ -124,7 +124,7 @@ export class StatsService {
   /** cAdvisor-style metrics of every ready pod: the pod's own (pause container and network) and each container's. */
   async listPodSandboxMetrics(): Promise<ListPodSandboxMetricsResponse> {
     return runWithErrorContext('listing pod sandbox metrics', async () => {
-      const { sandboxes, containers } = this.listRunning();
+      const { sandboxes, containers } = await this.listRunning();
       const podMetrics = await Promise.all(sandboxes.map((sandbox) => this.podMetrics(sandbox, containers.filter((c) => c.meta.sandboxId === sandbox.inspect.Id))));
       return { podMetrics };
     });
@@ -163,9 +163,9 @@ export class StatsService {
     throw unimplemented(UNIMPLEMENTED_RPCS.RuntimeService.UpdatePodSandboxResources);
   }
 
-  /** Running mascri sandboxes and containers, from the store (no docker call). */
-  private listRunning(): { sandboxes: SandboxRecord[]; containers: ContainerRecord[] } {
-    const running = this.ctx.store.all().filter((inspect) => inspect.State.Running);
+  /** Running mascri sandboxes and containers, from the store as Docker answered (their pids; no docker call of its own). */
+  private async listRunning(): Promise<{ sandboxes: SandboxRecord[]; containers: ContainerRecord[] }> {
+    const running = (await this.ctx.store.allSettled()).filter((inspect) => inspect.State.Running);
     const live = running.map((inspect) => inspect.Id);
     this.sampler.retain(live);
     this.layers.retain(live);
