@@ -26,6 +26,8 @@ export interface DockerCliApi {
   onProgress(observer: DockerProgressObserver): void;
   /** Why a create through the create relay would be refused on this engine; undefined when it works. */
   createRelayUnsupported(): Promise<string | undefined>;
+  /** Ends what the CLI layer keeps running (the process starter), when the server stops. */
+  close(): void;
 }
 
 /** Docker container operations used for sandboxes and containers. */

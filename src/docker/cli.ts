@@ -51,6 +51,11 @@ export class DockerCli {
     private readonly starter?: ProcessStarter,
   ) {}
 
+  /** Ends the process starter, if any (the server stops): calls still running go on to their end. */
+  close(): void {
+    this.starter?.close();
+  }
+
   /** Runs `docker ...args` to its end through the starter (or directly), whatever its exit code. */
   runToEnd(args: readonly string[], options: ProcessOptions, onStarted?: () => void): Promise<ProcessOutcome> {
     if (this.starter) return this.starter.run(this.binary, args, options, onStarted);

@@ -76,6 +76,7 @@ export class FakeDocker implements DockerAdapter {
     onCall: (observer) => void this.callObservers.push(observer),
     onProgress: (observer) => void this.progressObservers.push(observer),
     createRelayUnsupported: async () => undefined,
+    close: () => undefined,
   };
 
   readonly containers: DockerContainersApi = {

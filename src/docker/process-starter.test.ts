@@ -56,3 +56,13 @@ test('without a usable python3 the starter starts processes directly', async () 
     starter.close();
   }
 });
+
+test('an idle starter keeps nothing running: a process that used it ends on its own', async () => {
+  const { execFile } = await import('node:child_process');
+  const module = new URL('./process-starter.js', import.meta.url).href;
+  const script = `const { ProcessStarter } = await import(${JSON.stringify(module)}); const s = new ProcessStarter(); const r = await s.run('sh', ['-c', 'echo ran']); process.stdout.write(r.stdout);`;
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+  });
+  assert.equal(output, 'ran\n');
+});

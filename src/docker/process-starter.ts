@@ -119,6 +119,9 @@ export class ProcessStarter {
     this.child = child;
     keepAlive(child, false); // idle, the starter keeps nothing alive; a call waiting for it does
     child.stderr.resume(); // a Python traceback, if any, is not ours to print
+    // Its input and error pipes never keep this process running (its output pipe does while a call waits).
+    pipe(child.stderr).unref();
+    (child.stdin as unknown as Socket).unref();
     child.stdin.on('error', () => undefined);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => this.onData(chunk));

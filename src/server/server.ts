@@ -178,6 +178,7 @@ export class MascriServer {
       ctx.store.stop();
       ctx.images.stop();
       ctx.rollbacks.close();
+      options.docker.cli.close();
       await ctx.logs.close().catch(() => undefined);
       if (path && bound) await unlink(path).catch(() => undefined);
       await claim.release();
@@ -203,6 +204,7 @@ export class MascriServer {
     this.ctx.images.stop();
     this.ctx.rollbacks.close();
     await this.ctx.logs.close();
+    this.ctx.docker.cli.close();
     if (this.path) await unlink(this.path).catch(() => undefined);
     await this.claim?.release();
     this.log.info('stopped', { endpoint: this.endpoint });
