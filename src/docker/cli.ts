@@ -42,7 +42,6 @@ export class DockerCli {
   private observers: DockerCallObserver[] = [];
   private progressObservers: DockerProgressObserver[] = [];
   private endpoint?: Promise<{ endpoint: EngineEndpoint; host: string }>;
-  private lastSpawn: Promise<void> = Promise.resolve();
 
   constructor(
     readonly binary: string = 'docker',
@@ -59,21 +58,7 @@ export class DockerCli {
   /** Runs `docker ...args` to its end through the starter (or directly), whatever its exit code. */
   runToEnd(args: readonly string[], options: ProcessOptions, onStarted?: () => void): Promise<ProcessOutcome> {
     if (this.starter) return this.starter.run(this.binary, args, options, onStarted);
-    const running = runProcess(this.binary, args, options);
-    onStarted?.();
-    return running;
-  }
-
-  /**
-   * Waits for this call's turn to start its process: one start per turn of the event loop. Starting
-   * a process blocks the loop for a millisecond or more (the fork copies the server's page tables);
-   * a burst of calls (ten pods starting at once) would otherwise block it for tens of milliseconds,
-   * and a kubelet's relist would wait behind them. Between two starts, incoming requests are read.
-   */
-  private spawnTurn(): Promise<void> {
-    const turn = this.lastSpawn.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
-    this.lastSpawn = turn;
-    return turn;
+    return runProcess(this.binary, args, { ...options, onStarted });
   }
 
   onCall(observer: DockerCallObserver): void {
@@ -100,7 +85,6 @@ export class DockerCli {
     const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     let ok = false;
     try {
-      await this.spawnTurn();
       const result = await this.runToEnd(
         args,
         { timeoutMs: timeout, input: options.input, env: { ...childMarks(), ...options.env }, signal: options.signal, maxBuffer: 256 * 1024 * 1024 },

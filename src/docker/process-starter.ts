@@ -65,13 +65,11 @@ export class ProcessStarter {
   run(binary: string, args: readonly string[], options: ProcessOptions = {}, onStarted?: () => void): Promise<ProcessOutcome> {
     const child = this.unusable ? undefined : this.starter();
     if (!child) {
-      const running = runProcess(binary, args, options);
-      onStarted?.();
-      return running;
+      return runProcess(binary, args, { ...options, onStarted });
     }
     return new Promise((resolve) => {
       const id = this.nextId++;
-      const call: Pending = { resolve, onStarted, timedOut: false, canceled: false, signal: options.signal, started: false, retry: () => runProcess(binary, args, options) };
+      const call: Pending = { resolve, onStarted, timedOut: false, canceled: false, signal: options.signal, started: false, retry: () => runProcess(binary, args, { ...options, onStarted }) };
       const kill = () => {
         this.send({ id, kill: 'SIGTERM' });
         call.forceTimer ??= setTimeout(() => this.send({ id, kill: 'SIGKILL' }), FORCE_KILL_AFTER_MS);
@@ -152,7 +150,6 @@ export class ProcessStarter {
       clearTimeout(call.timer);
       if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
       void call.retry().then(call.resolve);
-      call.onStarted?.();
     }
   }
 

@@ -28,6 +28,8 @@ export interface ProcessOptions {
   signal?: AbortSignal;
   /** Bytes either stream may hold before the process is killed. */
   maxBuffer?: number;
+  /** Called once the process runs (not when it could not be started). */
+  onStarted?: () => void;
 }
 
 /** How long a process that ignores SIGTERM gets before SIGKILL. */
@@ -39,7 +41,8 @@ export const FORCE_KILL_AFTER_MS = 5000;
  * (option normalisation, stream set-up), which every docker call of a pod start paid while the
  * reads of other clients waited. Never rejects: every ending is in the outcome.
  */
-export function runProcess(binary: string, args: readonly string[], options: ProcessOptions = {}): Promise<ProcessOutcome> {
+export async function runProcess(binary: string, args: readonly string[], options: ProcessOptions = {}): Promise<ProcessOutcome> {
+  await startTurn();
   return new Promise((resolve) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -62,6 +65,7 @@ export function runProcess(binary: string, args: readonly string[], options: Pro
       resolve({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), code, timedOut: false, canceled: false, isMaxBuffer: false, failed: true });
       return;
     }
+    if (child.pid !== undefined) options.onStarted?.();
     const kill = () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -110,6 +114,20 @@ export function runProcess(binary: string, args: readonly string[], options: Pro
       child.stdin.end(options.input);
     }
   });
+}
+
+let lastStart: Promise<void> = Promise.resolve();
+
+/**
+ * Waits for this start's turn: one process start per turn of the event loop. A start forks this
+ * process, which blocks its loop for a millisecond or more (the kernel copies its page tables); a
+ * burst of them (ten pods starting at once, without the process starter) would block it for tens of
+ * milliseconds, and a kubelet's relist would wait behind them. Between two starts, requests are read.
+ */
+function startTurn(): Promise<void> {
+  const turn = lastStart.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+  lastStart = turn;
+  return turn;
 }
 
 /** `text` without one trailing newline (as a shell's $(...) would strip it). Pure. */

@@ -60,7 +60,7 @@ export class ContainerService {
     }
     return runWithErrorContext(`creating container "${config.metadata.name}" in pod sandbox "${sandboxId}"`, async () => {
       // A sandbox a RunPodSandbox has just made is used as held: its inspect need not be in yet.
-      const sandbox = await findSandbox({ lookup: (ref) => this.ctx.store.lookupUnsettled(ref), all: () => this.ctx.store.all() }, sandboxId);
+      const sandbox = await findSandbox(this.ctx.store.asHeld, sandboxId);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${sandboxId}"`);
       if (!sandbox.inspect.State.Running) throw failedPrecondition(`pod sandbox "${sandbox.inspect.Id}" is not ready (its pause container is ${sandbox.inspect.State.Status}); containers can only be created in a ready sandbox`);
 
@@ -267,7 +267,7 @@ export class ContainerService {
 
   /** The container, or NOT_FOUND. `settled: false` takes one a write has just made as it is held, without waiting for Docker's inspect. */
   private async require(id: string, options: { settled?: boolean } = {}): Promise<ContainerRecord> {
-    const source = options.settled === false ? { lookup: (ref: string) => this.ctx.store.lookupUnsettled(ref) } : this.ctx.store;
+    const source = options.settled === false ? this.ctx.store.asHeld : this.ctx.store;
     const container = await findContainer(source, id);
     if (!container) throw notFound(`no container with ID "${id}" (list them with: mascri ps -a)`);
     return container;

@@ -220,10 +220,14 @@ export class ContainerStore {
     this.core.finish(seq);
   }
 
-  /** As lookup, but a container a write has just changed is answered as held, without waiting for Docker's inspect. */
-  async lookupUnsettled(ref: string): Promise<DockerContainerInspect | undefined> {
-    return this.peek(ref) ?? this.lookup(ref);
-  }
+  /**
+   * The store as a lookup source (lookup.ts) for the next write: as lookup, but a container a write
+   * has just changed is answered as held, without waiting for Docker's inspect.
+   */
+  readonly asHeld: Pick<ContainerStore, 'lookup' | 'all'> = {
+    lookup: async (ref) => this.peek(ref) ?? this.lookup(ref),
+    all: () => this.all(),
+  };
 
   /** Runs one look at Docker under a sequence number taken as it starts (see StoreCore), finished however it ends. */
   private async looking<T>(look: (seq: number) => Promise<T>): Promise<T> {
