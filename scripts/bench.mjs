@@ -1,6 +1,10 @@
 // mascri's benchmark, beside containerd 1.6's CRI: run after `bash scripts/setup.sh` (engine,
 // registry, images, CNI plugins, build). The same CRI client makes the same calls to both runtimes in
-// the same run: mascri serve first, then a private containerd (scripts/bench-containerd.mjs).
+// the same run: mascri serve and a private containerd (scripts/bench-containerd.mjs), both started up
+// front, their pods side by side. The reads are taken in turns, call by call, between the two, each
+// holding the same pods and containers at that moment; everything else is measured per runtime, one
+// runtime after the other (pod starts one after another, CreateContainer alone, bursts with a relist,
+// 20 concurrent, ListContainerStats, relist CPU, RSS of each server process).
 //   npm run bench                          full run (about 7 minutes)
 //   BENCH_QUICK=1 npm run bench            fewer samples, shorter settles (about 4 minutes)
 //   BENCH_RELIST_SECONDS=10                shorter relist CPU measurement
@@ -44,7 +48,7 @@ const dir = mkdtempSync(join(tmpdir(), 'mascri-bench-'));
 const results = {
   machine: machine(),
   startedAt: new Date().toISOString(),
-  settings: { quick: QUICK, readCalls: READ_CALLS, relistSeconds: RELIST_SECONDS, settleMs: SETTLE_MS, bursts: BURSTS, relistGapMs: RELIST_GAP_MS, extraImages: EXTRA_IMAGES, instance: INSTANCE },
+  settings: { quick: QUICK, readCalls: READ_CALLS, relistSeconds: RELIST_SECONDS, settleMs: SETTLE_MS, bursts: BURSTS, relistGapMs: RELIST_GAP_MS, extraImages: EXTRA_IMAGES, instance: INSTANCE, runtimes: RUNTIMES, readsInTurns: true },
   runtimes: {},
   dockerCliByHand: undefined,
   targets: [],
@@ -118,6 +122,8 @@ function freePort() {
 
 let server;
 let containerd;
+/** The containerd instance while it starts: a clean-up meanwhile waits for it, then stops it. */
+let containerdStarting;
 
 /** mascri serve as a user runs it (bin/mascri's own node flags apply), with /metrics on 127.0.0.1. */
 async function startMascri() {
@@ -180,29 +186,43 @@ async function startPod(c, containers = 1, label = 'steady') {
   return { podSandboxId, ids, config };
 }
 
-async function measureReads(c, pods, containers) {
-  const calls = {
-    ListImages: () => c.callImage('ListImages', {}),
-    ImageStatus: () => c.callImage('ImageStatus', { image: { image: BUSYBOX } }),
-    PodSandboxStatus: (i) => c.callRuntime('PodSandboxStatus', { podSandboxId: pods[i % pods.length] }),
-    ContainerStatus: (i) => c.callRuntime('ContainerStatus', { containerId: containers[i % containers.length] }),
-    ListPodSandbox: () => c.callRuntime('ListPodSandbox', {}),
-    ListContainers: () => c.callRuntime('ListContainers', {}),
-  };
-  const phase = {};
+/**
+ * The reads, taken in turns call by call between the runtimes (a call to the first, one to the
+ * second, one to the first, ...), so load from elsewhere on the machine falls on each alike; each
+ * runtime holds its pods and containers of the moment. With one runtime, its calls one after another.
+ */
+async function readsInTurns(runtimes, phase) {
+  const calls = (s) => ({
+    ListImages: () => s.c.callImage('ListImages', {}),
+    ImageStatus: () => s.c.callImage('ImageStatus', { image: { image: BUSYBOX } }),
+    PodSandboxStatus: (i) => s.c.callRuntime('PodSandboxStatus', { podSandboxId: s.pods[i % s.pods.length] }),
+    ContainerStatus: (i) => s.c.callRuntime('ContainerStatus', { containerId: s.containers[i % s.containers.length] }),
+    ListPodSandbox: () => s.c.callRuntime('ListPodSandbox', {}),
+    ListContainers: () => s.c.callRuntime('ListContainers', {}),
+  });
+  const each = runtimes.map((s) => ({ s, calls: calls(s), phase: {} }));
   for (const name of READS) {
-    const call = calls[name];
-    for (let i = 0; i < 10; i++) await call(i); // warm up
-    const samples = [];
+    for (let i = 0; i < 10; i++) for (const one of each) await one.calls[name](i); // warm up
+    const samples = each.map(() => []);
     for (let i = 0; i < READ_CALLS; i++) {
-      checkAborted();
-      samples.push(await timed(() => call(i)));
+      for (const [k, one] of each.entries()) {
+        checkAborted();
+        samples[k].push(await timed(() => one.calls[name](i)));
+      }
     }
-    phase[name] = summary(samples);
+    for (const [k, one] of each.entries()) one.phase[name] = summary(samples[k]);
   }
-  const [images, podList, ctrList] = await Promise.all([c.callImage('ListImages', {}), c.callRuntime('ListPodSandbox', {}), c.callRuntime('ListContainers', {})]);
-  phase.counts = { images: images.images.length, pods: podList.items.length, containers: ctrList.containers.length };
-  return phase;
+  for (const { s, phase: reads } of each) {
+    const [images, podList, ctrList] = await Promise.all([s.c.callImage('ListImages', {}), s.c.callRuntime('ListPodSandbox', {}), s.c.callRuntime('ListContainers', {})]);
+    reads.counts = { images: images.images.length, pods: podList.items.length, containers: ctrList.containers.length };
+    s.r.reads[phase] = reads;
+  }
+  // mascri's docker CLI equivalents, after the turns (they load the engine behind it).
+  const m = runtimes.find((s) => s.rt.name === 'mascri');
+  if (m) {
+    m.r.reads[phase].dockerPsA = ms(timeDocker(['ps', '-a', '--no-trunc']));
+    m.r.reads[phase].dockerInspect = ms(timeDocker(['inspect', m.containers[0]]));
+  }
 }
 
 /** `count` pods of one container started at once, a relist (ListPodSandbox + ListContainers every RELIST_GAP_MS) on its own connection meanwhile. */
@@ -245,138 +265,134 @@ function startByHand() {
   docker(['start', ctr]);
 }
 
-/** Every measurement against one runtime; its pods stay until the caller removes them. */
-async function measureRuntime(rt) {
+/** The clients of each runtime opened by open(), closed at the end of main(). */
+const opened = [];
+
+/** One runtime under measurement: its CRI clients, its pods and containers so far (they stay until the clean-up), its results. */
+function open(rt) {
   const r = { endpoint: rt.endpoint, reads: {}, rssMiB: {}, eventLoop: {} };
   results.runtimes[rt.name] = r;
-  const c = new CriClient(rt.endpoint, rt.endpoint, 120_000);
-  const relister = new CriClient(rt.endpoint, rt.endpoint, 120_000);
-  try {
-    await sleep(1000);
-    r.rssMiB.idle = rssMiB(rt.pid);
-    const pods = [];
-    const containers = [];
-    const keep = (pod) => {
-      pods.push(pod.podSandboxId);
-      containers.push(...pod.ids);
-    };
+  const s = { rt, r, c: new CriClient(rt.endpoint, rt.endpoint, 120_000), relister: new CriClient(rt.endpoint, rt.endpoint, 120_000), pods: [], containers: [], first: undefined };
+  s.keep = (pod) => {
+    s.pods.push(pod.podSandboxId);
+    s.containers.push(...pod.ids);
+  };
+  opened.push(s);
+  return s;
+}
 
-    // Pod start, one after another; against mascri, taking turns with the docker CLI calls the same
-    // work needs by hand on the same engine, so load from elsewhere falls on both alike.
-    log(`${rt.name}: 20 pod starts one after another${rt.name === 'mascri' ? ', taking turns with the docker CLI by hand' : ''}`);
-    const sequential = [];
-    const byHand = [];
-    const loops = [];
-    let first;
-    for (let i = 0; i < 20; i++) {
-      let pod;
-      await eventLoop(rt);
-      sequential.push(await timed(async () => (pod = await startPod(c, 1))));
-      loops.push(await eventLoop(rt));
-      keep(pod);
-      first ??= pod;
-      if (rt.name === 'mascri') byHand.push(await timed(async () => startByHand()));
-    }
-    r.podStart = summary(sequential);
-    r.eventLoop.sequentialStarts = worst(loops);
-    if (rt.name === 'mascri') {
-      results.dockerCliByHand = { podStart: summary(byHand) };
-      docker(['rm', '-f', ...docker(['ps', '-aq', '--filter', `label=bench-manual=${RUN}`]).split('\n').filter(Boolean)]);
-    }
-
-    // CreateContainer alone, plain and with the masked/read-only lists a kubelet sends (mascri: through
-    // the create relay, since the docker CLI has no flag for them), taking turns in the first pod.
-    const creates = { plain: [], kubeletLists: [] };
-    for (let i = 0; i < (QUICK ? 10 : 20); i++) {
-      for (const [kind, securityContext] of [['plain', {}], ['kubeletLists', { maskedPaths: KUBELET_MASKED, readonlyPaths: KUBELET_READONLY }]]) {
-        let id;
-        creates[kind].push(await timed(async () => {
-          ({ containerId: id } = await c.callRuntime('CreateContainer', {
-            podSandboxId: first.podSandboxId,
-            config: { metadata: { name: `${kind}-${i}`, attempt: 0 }, image: { image: BUSYBOX }, command: ['sleep', '100000'], linux: { securityContext } },
-            sandboxConfig: first.config,
-          }));
-        }));
-        await c.callRuntime('RemoveContainer', { containerId: id });
-      }
-    }
-    r.createContainer = { plain: summary(creates.plain), kubeletLists: summary(creates.kubeletLists) };
-
-    // Reads with 20 running pods, and ListContainerStats for them.
-    await sleep(SETTLE_MS);
-    r.rssMiB['20 pods'] = rssMiB(rt.pid);
-    log(`${rt.name}: reads with 20 pods`);
-    r.reads['20 pods'] = await measureReads(c, pods, containers);
-    if (rt.name === 'mascri') {
-      r.reads['20 pods'].dockerPsA = ms(timeDocker(['ps', '-a', '--no-trunc']));
-      r.reads['20 pods'].dockerInspect = ms(timeDocker(['inspect', containers[0]]));
-    }
-    const statsSamples = [];
-    for (let i = 0; i < 20; i++) statsSamples.push(await timed(() => c.callRuntime('ListContainerStats', {})));
-    r.listContainerStats20 = summary(statsSamples);
-
-    // Bursts of 10 concurrent pod starts, and the relist meanwhile.
-    log(`${rt.name}: ${BURSTS} x 10 concurrent pod starts with a relist meanwhile`);
-    const b = { starts: [], relist: [], wallMs: [], errors: [], eventLoop: [], benchLoop: [] };
-    for (let i = 0; i < BURSTS; i++) {
-      await eventLoop(rt);
-      const one = await burst(c, relister, 10, 'burst');
-      b.eventLoop.push(await eventLoop(rt));
-      one.ok.forEach(keep);
-      b.starts.push(...one.starts);
-      b.relist.push(...one.relist);
-      b.wallMs.push(ms(one.wallMs));
-      b.errors.push(...one.errors);
-      b.benchLoop.push(one.benchLoop);
-      await sleep(1000);
-    }
-    // benchEventLoop: the benchmark's own loop (the client side of the relist), so a slow relist can be told from a slow client.
-    r.burst10 = { bursts: BURSTS, podStart: summary(b.starts), relist: summary(b.relist), wallMs: b.wallMs, errors: b.errors, benchEventLoop: worst(b.benchLoop) };
-    r.eventLoop.burst10 = worst(b.eventLoop);
-
-    // 20 pods started at once.
-    log(`${rt.name}: 20 concurrent pod starts`);
-    const before = await countCri(c);
-    const dockerBefore = rt.name === 'mascri' ? dockerCount() : undefined;
+/** 20 pod starts one after another, then CreateContainer alone, in one runtime. */
+async function sequentialStarts(s) {
+  const { rt, r, c } = s;
+  // Against mascri, taking turns with the docker CLI calls the same work needs by hand on the same
+  // engine, so load from elsewhere falls on both alike.
+  log(`${rt.name}: 20 pod starts one after another${rt.name === 'mascri' ? ', taking turns with the docker CLI by hand' : ''}`);
+  const sequential = [];
+  const byHand = [];
+  const loops = [];
+  for (let i = 0; i < 20; i++) {
+    let pod;
     await eventLoop(rt);
-    const twenty = await burst(c, relister, 20, 'concurrent');
-    r.eventLoop.concurrent20 = await eventLoop(rt);
-    twenty.ok.forEach(keep);
-    const after = await countCri(c);
-    r.concurrent20 = { started: twenty.ok.length, of: 20, wallMs: ms(twenty.wallMs), podStart: summary(twenty.starts), relist: summary(twenty.relist), benchEventLoop: twenty.benchLoop, podsAdded: after.pods - before.pods, containersAdded: after.containers - before.containers, errors: twenty.errors };
-    if (dockerBefore !== undefined) r.concurrent20.dockerContainersAdded = dockerCount() - dockerBefore;
-
-    // Up to 100 running containers: pods of 2 busybox containers for the rest.
-    log(`${rt.name}: up to 100 containers`);
-    while (containers.length < 100) keep(await startPod(c, Math.min(2, 100 - containers.length)));
-    await sleep(SETTLE_MS);
-    r.rssMiB['100 containers'] = rssMiB(rt.pid);
-    if (rt.shimsRssMiB) r.rssMiB.shimsWith100Containers = rt.shimsRssMiB();
-    log(`${rt.name}: reads with 100 containers`);
-    r.reads['100 containers'] = await measureReads(c, pods, containers);
-    if (rt.name === 'mascri') {
-      r.reads['100 containers'].dockerPsA = ms(timeDocker(['ps', '-a', '--no-trunc']));
-      r.reads['100 containers'].dockerInspect = ms(timeDocker(['inspect', containers[0]]));
-    }
-
-    // A kubelet's relist: one ListPodSandbox + ListContainers per second.
-    log(`${rt.name}: relist once a second for ${RELIST_SECONDS} s`);
-    const hz = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-    const t0 = cpuTicks(rt.pid);
-    const start = performance.now();
-    for (let i = 0; i < RELIST_SECONDS; i++) {
-      checkAborted();
-      await c.callRuntime('ListPodSandbox', {});
-      await c.callRuntime('ListContainers', {});
-      await sleep(Math.max(0, start + (i + 1) * 1000 - performance.now()));
-    }
-    const cpuSeconds = (cpuTicks(rt.pid) - t0) / hz;
-    r.relistCpu = { seconds: RELIST_SECONDS, cpuSeconds: ms(cpuSeconds), percentOfOneCore: ms((cpuSeconds / RELIST_SECONDS) * 100), containers: containers.length };
-    r.rssMiB.end = rssMiB(rt.pid);
-  } finally {
-    c.close();
-    relister.close();
+    sequential.push(await timed(async () => (pod = await startPod(c, 1))));
+    loops.push(await eventLoop(rt));
+    s.keep(pod);
+    s.first ??= pod;
+    if (rt.name === 'mascri') byHand.push(await timed(async () => startByHand()));
   }
+  r.podStart = summary(sequential);
+  r.eventLoop.sequentialStarts = worst(loops);
+  if (rt.name === 'mascri') {
+    results.dockerCliByHand = { podStart: summary(byHand) };
+    docker(['rm', '-f', ...docker(['ps', '-aq', '--filter', `label=bench-manual=${RUN}`]).split('\n').filter(Boolean)]);
+  }
+
+  // CreateContainer alone, plain and with the masked/read-only lists a kubelet sends (mascri: through
+  // the create relay, since the docker CLI has no flag for them), taking turns in the first pod.
+  const creates = { plain: [], kubeletLists: [] };
+  for (let i = 0; i < (QUICK ? 10 : 20); i++) {
+    for (const [kind, securityContext] of [['plain', {}], ['kubeletLists', { maskedPaths: KUBELET_MASKED, readonlyPaths: KUBELET_READONLY }]]) {
+      checkAborted();
+      let id;
+      creates[kind].push(await timed(async () => {
+        ({ containerId: id } = await c.callRuntime('CreateContainer', {
+          podSandboxId: s.first.podSandboxId,
+          config: { metadata: { name: `${kind}-${i}`, attempt: 0 }, image: { image: BUSYBOX }, command: ['sleep', '100000'], linux: { securityContext } },
+          sandboxConfig: s.first.config,
+        }));
+      }));
+      await c.callRuntime('RemoveContainer', { containerId: id });
+    }
+  }
+  r.createContainer = { plain: summary(creates.plain), kubeletLists: summary(creates.kubeletLists) };
+}
+
+/** ListContainerStats of one runtime's 20 running containers. */
+async function containerStats(s) {
+  const samples = [];
+  for (let i = 0; i < 20; i++) {
+    checkAborted();
+    samples.push(await timed(() => s.c.callRuntime('ListContainerStats', {})));
+  }
+  s.r.listContainerStats20 = summary(samples);
+}
+
+/** Bursts of 10 concurrent pod starts, then 20 at once, a relist meanwhile, in one runtime. */
+async function concurrentStarts(s) {
+  const { rt, r, c, relister } = s;
+  log(`${rt.name}: ${BURSTS} x 10 concurrent pod starts with a relist meanwhile`);
+  const b = { starts: [], relist: [], wallMs: [], errors: [], eventLoop: [], benchLoop: [] };
+  for (let i = 0; i < BURSTS; i++) {
+    checkAborted(); // a burst's starts fail one by one once interrupted: the run stops here, not in the next phase
+    await eventLoop(rt);
+    const one = await burst(c, relister, 10, 'burst');
+    b.eventLoop.push(await eventLoop(rt));
+    one.ok.forEach(s.keep);
+    b.starts.push(...one.starts);
+    b.relist.push(...one.relist);
+    b.wallMs.push(ms(one.wallMs));
+    b.errors.push(...one.errors);
+    b.benchLoop.push(one.benchLoop);
+    await sleep(1000);
+  }
+  // benchEventLoop: the benchmark's own loop (the client side of the relist), so a slow relist can be told from a slow client.
+  r.burst10 = { bursts: BURSTS, podStart: summary(b.starts), relist: summary(b.relist), wallMs: b.wallMs, errors: b.errors, benchEventLoop: worst(b.benchLoop) };
+  r.eventLoop.burst10 = worst(b.eventLoop);
+
+  checkAborted();
+  log(`${rt.name}: 20 concurrent pod starts`);
+  const before = await countCri(c);
+  const dockerBefore = rt.name === 'mascri' ? dockerCount() : undefined;
+  await eventLoop(rt);
+  const twenty = await burst(c, relister, 20, 'concurrent');
+  r.eventLoop.concurrent20 = await eventLoop(rt);
+  twenty.ok.forEach(s.keep);
+  const after = await countCri(c);
+  r.concurrent20 = { started: twenty.ok.length, of: 20, wallMs: ms(twenty.wallMs), podStart: summary(twenty.starts), relist: summary(twenty.relist), benchEventLoop: twenty.benchLoop, podsAdded: after.pods - before.pods, containersAdded: after.containers - before.containers, errors: twenty.errors };
+  if (dockerBefore !== undefined) r.concurrent20.dockerContainersAdded = dockerCount() - dockerBefore;
+}
+
+/** Up to 100 running containers in one runtime: pods of 2 busybox containers for the rest. */
+async function fillTo100(s) {
+  log(`${s.rt.name}: up to 100 containers`);
+  while (s.containers.length < 100) s.keep(await startPod(s.c, Math.min(2, 100 - s.containers.length)));
+}
+
+/** A kubelet's relist, one ListPodSandbox + ListContainers per second: the server's CPU; then its RSS. */
+async function relistCpu(s) {
+  const { rt, r, c } = s;
+  log(`${rt.name}: relist once a second for ${RELIST_SECONDS} s`);
+  const hz = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+  const t0 = cpuTicks(rt.pid);
+  const start = performance.now();
+  for (let i = 0; i < RELIST_SECONDS; i++) {
+    checkAborted();
+    await c.callRuntime('ListPodSandbox', {});
+    await c.callRuntime('ListContainers', {});
+    await sleep(Math.max(0, start + (i + 1) * 1000 - performance.now()));
+  }
+  const cpuSeconds = (cpuTicks(rt.pid) - t0) / hz;
+  r.relistCpu = { seconds: RELIST_SECONDS, cpuSeconds: ms(cpuSeconds), percentOfOneCore: ms((cpuSeconds / RELIST_SECONDS) * 100), containers: s.containers.length };
+  r.rssMiB.end = rssMiB(rt.pid);
 }
 
 /** The worst of several event-loop readings. */
@@ -415,7 +431,10 @@ let cleaning;
 function cleanup() {
   return (cleaning ??= (async () => {
     await stopMascri().catch((error) => log(`could not remove mascri's containers: ${error.message}`));
-    await containerd?.stop().catch((error) => log(`could not stop containerd: ${error.message}`));
+    // containerd after mascri (their pods exist side by side; neither's removal touches the other's):
+    // one still starting is waited for (a failed start has removed itself).
+    const instance = containerd ?? (await containerdStarting?.catch(() => undefined));
+    await instance?.stop().catch((error) => log(`could not stop containerd: ${error.message}`));
     try {
       removeFromDocker(RUN);
     } catch (error) {
@@ -448,15 +467,18 @@ async function main() {
   docker(['pull', '-q', PAUSE]);
   const { archive } = makeImageArchive({ dir, base: BUSYBOX, count: EXTRA_IMAGES, run: RUN });
 
+  // Both runtimes up front, the extra images in each; their pods exist side by side from here on.
+  const runtimes = [];
   if (RUNTIMES.includes('mascri')) {
     loadIntoDocker(archive);
     const rt = await startMascri();
     log(`mascri serve (instance "${INSTANCE}") on ${rt.endpoint}`);
-    await measureRuntime(rt);
-    await stopMascri(); // its pods go before containerd's are made
+    runtimes.push(open(rt));
   }
   if (RUNTIMES.includes('containerd')) {
-    containerd = await startContainerd({ sandboxImage: PAUSE, log });
+    checkAborted();
+    containerd = await (containerdStarting = startContainerd({ sandboxImage: PAUSE, log }));
+    checkAborted();
     const c = new CriClient(containerd.endpoint, containerd.endpoint, 120_000);
     try {
       for (const image of [PAUSE, BUSYBOX]) await c.callImage('PullImage', { image: { image } });
@@ -464,9 +486,42 @@ async function main() {
       c.close();
     }
     importIntoContainerd(archive, containerd.endpoint.slice('unix://'.length));
-    await measureRuntime({ name: 'containerd', endpoint: containerd.endpoint, pid: containerd.pid, shimsRssMiB: containerd.shimsRssMiB });
-    results.runtimes.containerd.instance = { version: containerd.version, snapshotter: containerd.snapshotter, cgroupVersion: containerd.cgroupVersion };
+    const s = open({ name: 'containerd', endpoint: containerd.endpoint, pid: containerd.pid, shimsRssMiB: containerd.shimsRssMiB });
+    s.r.instance = { version: containerd.version, snapshotter: containerd.snapshotter, cgroupVersion: containerd.cgroupVersion };
+    runtimes.push(s);
   }
+  if (runtimes.length === 0) throw new Error(`BENCH_RUNTIMES=${RUNTIMES.join(',')}: none of mascri, containerd`);
+  await sleep(1000);
+  for (const s of runtimes) s.r.rssMiB.idle = rssMiB(s.rt.pid);
+
+  // Pod starts one after another and CreateContainer alone: each runtime on its own, one after the other.
+  for (const [i, s] of runtimes.entries()) {
+    if (i > 0) await sleep(1000);
+    await sequentialStarts(s);
+  }
+
+  // Reads with 20 running pods in each, in turns; then ListContainerStats of each.
+  await sleep(SETTLE_MS);
+  for (const s of runtimes) s.r.rssMiB['20 pods'] = rssMiB(s.rt.pid);
+  log(`reads with 20 pods${runtimes.length > 1 ? `, ${runtimes.map((s) => s.rt.name).join(' and ')} in turns` : ''}`);
+  await readsInTurns(runtimes, '20 pods');
+  for (const s of runtimes) await containerStats(s);
+
+  // Bursts of 10 and 20 concurrent pod starts, then up to 100 containers: each runtime on its own.
+  for (const s of runtimes) await concurrentStarts(s);
+  for (const s of runtimes) await fillTo100(s);
+
+  // Reads with 100 containers in each, in turns.
+  await sleep(SETTLE_MS);
+  for (const s of runtimes) {
+    s.r.rssMiB['100 containers'] = rssMiB(s.rt.pid);
+    if (s.rt.shimsRssMiB) s.r.rssMiB.shimsWith100Containers = s.rt.shimsRssMiB();
+  }
+  log(`reads with 100 containers${runtimes.length > 1 ? `, ${runtimes.map((s) => s.rt.name).join(' and ')} in turns` : ''}`);
+  await readsInTurns(runtimes, '100 containers');
+
+  // The relist's CPU: each runtime on its own.
+  for (const s of runtimes) await relistCpu(s);
   judge();
 }
 
@@ -518,7 +573,7 @@ function printTable() {
   const lines = [];
   lines.push(`machine: ${mach.cpus} cores (${mach.cpuModel}), ${mach.memoryGiB} GiB, cgroup ${mach.cgroup}, Node ${mach.node}, Docker Engine ${mach.dockerEngine}, containerd ${mach.containerd}${k?.instance ? ` (snapshotter ${k.instance.snapshotter})` : ''}${QUICK ? '; BENCH_QUICK=1' : ''}`);
   lines.push('');
-  lines.push(`| p50 / p99 ms (${READ_CALLS} calls each) | mascri | containerd | ratio (p50) | target (p50) |`);
+  lines.push(`| p50 / p99 ms (${READ_CALLS} calls each${m && k ? ', reads in turns' : ''}) | mascri | containerd | ratio (p50) | target (p50) |`);
   lines.push('|---|---|---|---|---|');
   for (const phase of PHASES) {
     const counts = (r) => (r?.reads[phase]?.counts ? `${r.reads[phase].counts.images} images, ${r.reads[phase].counts.pods} pods, ${r.reads[phase].counts.containers} containers` : 'n/a');
@@ -567,7 +622,7 @@ function printTable() {
   const failed = Object.entries(results.runtimes).flatMap(([name, r]) => [...(r.burst10?.errors ?? []), ...(r.concurrent20?.errors ?? [])].map((e) => `${name}: ${e}`));
   if (failed.length > 0) lines.push(`\npod starts that failed:\n${[...new Set(failed)].join('\n')}`);
   lines.push('');
-  lines.push(`RSS: of \`mascri serve\` and of the containerd daemon, ${SETTLE_MS / 1000} s after the last start; not of Docker's engine behind mascri, nor of containerd's shims (${k?.rssMiB.shimsWith100Containers ?? 'n/a'} MiB in all with 100 containers).`);
+  lines.push(`RSS: of \`mascri serve\` and of the containerd daemon, at least ${SETTLE_MS / 1000} s after its last start, both runtimes' pods (idle \`sleep\` containers) existing side by side; not of Docker's engine behind mascri, nor of containerd's shims (${k?.rssMiB.shimsWith100Containers ?? 'n/a'} MiB in all with 100 containers).`);
   lines.push('Event loop delay: prom-client\'s monitor in mascri serve (/metrics), sampling every 10 ms: an idle loop reads about 10 ms.');
   console.log(lines.join('\n'));
 }
@@ -577,7 +632,14 @@ function median(values) {
 }
 
 try {
-  await main();
+  try {
+    await main();
+  } finally {
+    for (const s of opened) {
+      s.c.close();
+      s.relister.close();
+    }
+  }
   printTable();
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench-results', 'latest.json'), JSON.stringify(results, null, 2));
