@@ -1,6 +1,27 @@
-import { status as GrpcCode } from '@grpc/grpc-js';
-
-export { GrpcCode };
+/**
+ * The gRPC status codes (grpc/grpc doc/statuscodes.md), the same numbers as grpc-js's `status`:
+ * defined here so that the server, which speaks gRPC itself (server/transport), loads no grpc-js.
+ */
+export const GrpcCode = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode];
 
 /** An error that already knows which gRPC status code it becomes. */
 export class MascriError extends Error {

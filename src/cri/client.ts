@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { grpcTarget } from './endpoint.js';
 import { loadCri } from './proto.js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type { RuntimeServiceClient, RuntimeServiceDefinition, RuntimeServiceHandlers } from './generated/runtime/v1/RuntimeService.js';
@@ -6,20 +7,7 @@ import type { ImageServiceClient, ImageServiceDefinition, ImageServiceHandlers }
 
 export const DEFAULT_ENDPOINT = 'unix:///run/mascri/mascri.sock';
 
-/** "unix:///a/b.sock", "unix:/a/b.sock" or "/a/b.sock" -> the grpc-js target "unix:///a/b.sock". */
-export function grpcTarget(endpoint: string): string {
-  if (endpoint.startsWith('unix://')) return endpoint;
-  if (endpoint.startsWith('unix:')) return 'unix://' + endpoint.slice('unix:'.length);
-  if (endpoint.startsWith('/')) return 'unix://' + endpoint;
-  if (endpoint.startsWith('tcp://')) return endpoint.slice('tcp://'.length);
-  return endpoint;
-}
-
-/** The socket path of a unix endpoint, or undefined for a TCP one. */
-export function socketPath(endpoint: string): string | undefined {
-  const target = grpcTarget(endpoint);
-  return target.startsWith('unix://') ? target.slice('unix://'.length) : undefined;
-}
+export { grpcTarget, socketPath } from './endpoint.js';
 
 type Callback<Res> = (error: grpc.ServiceError | null, response?: Res) => void;
 type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<Res>) => grpc.ClientUnaryCall;

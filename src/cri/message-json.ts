@@ -1,7 +1,7 @@
 /** CRI messages from JSON by reflection over the .proto: shared by the client's config files and the server's JSON-over-HTTP endpoint. */
 import protobuf from 'protobufjs';
 import type { Enum, Field, MapField, Type } from 'protobufjs';
-import { PROTO_PATH } from './proto.js';
+import { PROTO_PATH } from './definition.js';
 
 /** A JSON value that does not fit the CRI message it should be; the message names the source and the field. */
 export class MessageJsonError extends Error {

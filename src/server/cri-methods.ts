@@ -1,4 +1,4 @@
-import type * as grpc from '@grpc/grpc-js';
+import type { ServerStreamCall } from './transport/grpc-server.js';
 import type { ImageServiceHandlers } from '../cri/generated/runtime/v1/ImageService.js';
 import type { RuntimeServiceHandlers } from '../cri/generated/runtime/v1/RuntimeService.js';
 
@@ -47,4 +47,4 @@ export function notImplementedMessage(service: CriServiceName | string, method: 
 }
 
 /** A server-streaming RPC: the decoded request is on the call; it writes its responses, then ends (or emits an error status). */
-export type StreamHandler<Req, Res> = (call: grpc.ServerWritableStream<Req, Res>) => void;
+export type StreamHandler<Req, Res> = (call: ServerStreamCall<Req, Res>) => void;

@@ -1,4 +1,4 @@
-import type * as grpc from '@grpc/grpc-js';
+import type { GrpcStatus } from './transport/grpc-server.js';
 import { GrpcCode, MascriError } from '../common/errors.js';
 import { truncateUtf8, utf8Length } from '../common/utf8.js';
 
@@ -10,7 +10,7 @@ import { truncateUtf8, utf8Length } from '../common/utf8.js';
 export const MAX_STATUS_DETAILS_BYTES = 8 * 1024;
 
 /** The one place where any thrown value becomes a gRPC status. */
-export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
+export function toServiceError(error: unknown): GrpcStatus {
   if (error instanceof MascriError) return { code: error.code, details: truncateUtf8(error.message, MAX_STATUS_DETAILS_BYTES) };
   const message = error instanceof Error ? error.message : String(error);
   return { code: GrpcCode.INTERNAL, details: truncateUtf8(`internal error: ${message}`, MAX_STATUS_DETAILS_BYTES) };

@@ -1,4 +1,4 @@
-import type * as grpc from '@grpc/grpc-js';
+import type { ServerStreamCall } from './transport/grpc-server.js';
 import type { ContainerEventResponse } from '../cri/generated/runtime/v1/ContainerEventResponse.js';
 import type { GetEventsRequest__Output } from '../cri/generated/runtime/v1/GetEventsRequest.js';
 import { containerState } from '../docker/convert.js';
@@ -32,14 +32,11 @@ export function eventTypesFor(before: DockerContainerInspect | undefined, after:
 export class EventService {
   constructor(private readonly ctx: ServerContext) {}
 
-  getContainerEvents(call: grpc.ServerWritableStream<GetEventsRequest__Output, ContainerEventResponse>): void {
+  getContainerEvents(call: ServerStreamCall<GetEventsRequest__Output, ContainerEventResponse>): void {
     const unsubscribe = this.ctx.store.onChange((change) => {
       for (const event of this.toEvents(change)) call.write(event);
     });
-    const end = () => unsubscribe();
-    call.on('cancelled', end);
-    call.on('close', end);
-    call.on('error', end);
+    call.onDone(() => unsubscribe());
   }
 
   private toEvents(change: StoreChange): ContainerEventResponse[] {

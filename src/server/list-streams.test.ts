@@ -16,21 +16,24 @@ describe('chunk', () => {
   });
 });
 
-/** Enough of a grpc-js server stream for listAsStream. */
+/** Enough of a server stream (transport/grpc-server.ts) for listAsStream. */
 class FakeCall extends EventEmitter {
   written: unknown[] = [];
   ended = false;
   cancelled = false;
+  readonly signal = new AbortController().signal;
   constructor(readonly request: unknown) {
     super();
   }
-  write(message: unknown): boolean {
+  write(message: unknown): void {
     this.written.push(message);
-    return true;
   }
   end(): void {
     this.ended = true;
     this.emit('finish');
+  }
+  fail(status: { code: number; details?: string }): void {
+    this.emit('error', status);
   }
 }
 

@@ -25,9 +25,7 @@ export function listAsStream<Req, ListRes, ListKey extends keyof ListRes & strin
   streamKey: StreamKey,
 ): StreamHandler<Req, { [K in StreamKey]?: ListRes[ListKey] }> {
   return (call) => {
-    const abort = new AbortController();
-    call.on('cancelled', () => abort.abort());
-    list(call.request, abort.signal).then(
+    list(call.request, call.signal).then(
       (response) => {
         if (call.cancelled) return;
         const items = (response[listKey] ?? []) as unknown[];
@@ -36,7 +34,7 @@ export function listAsStream<Req, ListRes, ListKey extends keyof ListRes & strin
         call.end();
       },
       (error: unknown) => {
-        if (!call.cancelled) call.emit('error', toServiceError(error));
+        if (!call.cancelled) call.fail(toServiceError(error));
       },
     );
   };

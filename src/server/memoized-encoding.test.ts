@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadCri } from '../cri/proto.js';
+import { criService } from '../cri/definition.js';
 import { withMemoizedEncoding } from './server.js';
 
 test('a list answer object is encoded once; a new object is encoded again', () => {
-  const service = loadCri().runtime.v1.RuntimeService.service;
+  const service = criService('RuntimeService');
   const memo = withMemoizedEncoding(service, ['ListContainers']);
   let calls = 0;
-  const original = service.ListContainers!.responseSerialize as (value: object) => Buffer;
+  const original = service.ListContainers!.responseSerialize as (value: unknown) => Buffer;
   const countingSerialize = (value: object): Buffer => {
     calls++;
     return original(value);

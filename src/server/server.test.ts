@@ -11,7 +11,8 @@ import { DockerCli } from '../docker/cli.js';
 import { DockerError } from '../docker/errors.js';
 import type { RegistryAuth } from '../docker/images.js';
 import type { DockerImageInspect, DockerInfo } from '../docker/types.js';
-import { loadCri } from '../cri/proto.js';
+import { criService } from '../cri/definition.js';
+import type { UnaryImplementation } from './transport/grpc-server.js';
 import { MascriServer, implement } from './server.js';
 
 const POD_INFRA_IMAGE = 'localhost:5000/pause:3.10';
@@ -272,9 +273,12 @@ describe('MascriServer over a unix socket with a fake Docker', () => {
   });
 
   test('an RPC without a handler answers UNIMPLEMENTED naming itself', async () => {
-    const service = loadCri().runtime.v1.RuntimeService.service;
-    const impl = implement('RuntimeService', service, {}, silentLogger);
-    const answer = await new Promise<Partial<StatusObject> | null>((resolve) => (impl.Version as (call: unknown, cb: (e: Partial<StatusObject> | null) => void) => void)({ request: {}, on: () => undefined }, resolve));
+    const impl = implement('RuntimeService', criService('RuntimeService'), {}, silentLogger);
+    const call = { request: {}, signal: new AbortController().signal, cancelled: false };
+    const answer = await (impl.Version as UnaryImplementation)(call).then(
+      () => null,
+      (error: Partial<StatusObject>) => error,
+    );
     assert.equal(answer?.code, status.UNIMPLEMENTED);
     assert.match(answer?.details ?? '', /RuntimeService\.Version/);
   });

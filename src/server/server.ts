@@ -1,10 +1,9 @@
-import * as grpc from '@grpc/grpc-js';
 import { chmod, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GrpcCode, grpcCodeName, MascriError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { grpcTarget, socketPath } from '../cri/client.js';
-import { loadCri } from '../cri/proto.js';
+import { criService } from '../cri/definition.js';
+import { grpcTarget, socketPath } from '../cri/endpoint.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { ServerContext, ServerOptions } from './context.js';
 import { createCriHandlers, streamHandlerOf, unaryHandlerOf, type SomeCriHandlers } from './cri-handlers.js';
@@ -30,6 +29,7 @@ import { OperatorServer } from './operator/http-server.js';
 import { RuntimeMetrics } from './operator/runtime-metrics.js';
 import { InstanceClaim } from './instance-lock.js';
 import { prepareSocketPath } from './socket.js';
+import { GrpcServer, type GrpcMethod, type GrpcStatus, type ServerStreamCall, type StreamImplementation, type UnaryImplementation } from './transport/grpc-server.js';
 import { StatsService } from './stats/stats-service.js';
 import { DEFAULT_STREAMING_ADDRESS, StreamingService } from './streaming/service.js';
 
@@ -57,6 +57,9 @@ export interface StartOptions extends Omit<ServerOptions, 'instance'> {
 /** How long a new server waits for the docker calls a killed server of its instance left running. */
 const ORPHAN_WAIT_MS = 60_000;
 
+/** The largest CRI request accepted (as the kubelet's own limit for answers, 16 MiB). */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
 /**
  * Before the state is loaded: a server of this instance that was killed may have left docker
  * calls running (a `docker run` it started finishes without it) and temporary files behind. Let
@@ -83,7 +86,7 @@ export class MascriServer {
   /** The operator endpoint, when `--http` was given. */
   operator?: OperatorServer;
   private constructor(
-    private readonly grpcServer: grpc.Server,
+    private readonly grpcServer: GrpcServer,
     readonly endpoint: string,
     private readonly path: string | undefined,
     private readonly log: Logger,
@@ -111,7 +114,7 @@ export class MascriServer {
     };
     let streaming: StreamingService | undefined;
     let operator: OperatorServer | undefined;
-    let server: grpc.Server | undefined;
+    let server: GrpcServer | undefined;
     let bound = false;
     const metrics = new RuntimeMetrics(() => ctx.store.all(), { instance, dockerCli: options.docker.cli.binary });
     if (options.http) metrics.withProcessMetrics();
@@ -143,10 +146,12 @@ export class MascriServer {
       const handlers = createCriHandlers({ runtimeInfo, images, sandboxes, containers, exec, events, stats, streaming });
       const observe: RpcObserver = (method, code, ms) => metrics.observeRpc(method, code, ms);
 
-      const cri = loadCri();
-      server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-      const runtimeService = withMemoizedEncoding(cri.runtime.v1.RuntimeService.service, ['ListContainers', 'ListPodSandbox', 'ContainerStatus']);
-      const imageService = withMemoizedEncoding(cri.runtime.v1.ImageService.service, ['ListImages']);
+      server = new GrpcServer({
+        maxReceiveMessageBytes: MAX_REQUEST_BYTES,
+        onProtocolError: (message) => options.log.debug('a CRI client broke the HTTP/2 protocol; its connection was closed', { error: message }),
+      });
+      const runtimeService = withMemoizedEncoding(criService('RuntimeService'), ['ListContainers', 'ListPodSandbox', 'ContainerStatus']);
+      const imageService = withMemoizedEncoding(criService('ImageService'), ['ListImages']);
       server.addService(runtimeService, implement('RuntimeService', runtimeService, handlers, options.log, observe));
       server.addService(imageService, implement('ImageService', imageService, handlers, options.log, observe));
       if (options.http) {
@@ -154,12 +159,8 @@ export class MascriServer {
         operator = await OperatorServer.start({ address: options.http, handlers, metrics, health, log: options.log });
       }
 
-      const grpcServer = server;
-      await new Promise<void>((resolve, reject) => {
-        grpcServer.bindAsync(grpcTarget(options.listen), grpc.ServerCredentials.createInsecure(), (error) => {
-          if (error) reject(new MascriError(GrpcCode.UNAVAILABLE, `cannot listen on ${options.listen}: ${error.message}`));
-          else resolve();
-        });
+      await server.listen(listenTarget(options.listen)).catch((error: unknown) => {
+        throw new MascriError(GrpcCode.UNAVAILABLE, `cannot listen on ${options.listen}: ${error instanceof Error ? error.message : String(error)}`);
       });
       bound = true;
       if (path) await chmod(path, 0o660);
@@ -188,16 +189,10 @@ export class MascriServer {
 
   /** Stops accepting calls, lets running ones finish briefly, and removes the socket file. */
   async stop(graceMs = 2000): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.grpcServer.forceShutdown();
-        resolve();
-      }, graceMs);
-      this.grpcServer.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.grpcServer.shutdown(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    this.grpcServer.forceShutdown();
     await this.streaming?.close();
     await this.operator?.close();
     this.ctx.store.stop();
@@ -212,52 +207,44 @@ export class MascriServer {
 }
 
 /**
- * Builds a grpc-js implementation of `service` from its handlers in `handlers`: each is wrapped with
+ * Builds the gRPC implementation of `service` from its handlers in `handlers`: each is wrapped with
  * logging, error mapping and `observe` (metrics); a method without a handler (only a table of some
  * handlers has one) answers UNIMPLEMENTED, naming itself.
  */
 export function implement(
   serviceName: CriServiceName,
-  service: grpc.ServiceDefinition,
+  service: Record<string, GrpcMethod>,
   handlers: SomeCriHandlers,
   log: Logger,
   observe: RpcObserver = () => undefined,
-): grpc.UntypedServiceImplementation {
-  const impl: grpc.UntypedServiceImplementation = {};
+): Record<string, UnaryImplementation | StreamImplementation> {
+  const impl: Record<string, UnaryImplementation | StreamImplementation> = {};
   for (const [method, definition] of Object.entries(service)) {
     const fullName = `${serviceName}/${method}`;
     if (definition.responseStream || definition.requestStream) {
       const stream = streamHandlerOf(handlers, serviceName, method);
       if (stream) {
-        impl[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        impl[method] = (call: ServerStreamCall) => {
           const started = performance.now();
-          let ended = false;
-          // A stream ends once: by end() (OK), by an error status, or by the client cancelling.
-          const end = (code: number) => {
-            if (ended) return;
-            ended = true;
-            observe(fullName, code, performance.now() - started);
-          };
           log.debug('stream opened', { method: fullName });
-          call.on('cancelled', () => {
-            log.debug('stream closed', { method: fullName });
-            end(GrpcCode.CANCELLED);
+          // A stream ends once: by end() (OK), by an error status, or by the client cancelling.
+          call.onDone((code: number) => {
+            if (code === GrpcCode.CANCELLED) log.debug('stream closed', { method: fullName });
+            observe(fullName, code, performance.now() - started);
           });
-          call.on('finish', () => end(GrpcCode.OK));
-          call.on('error', (error: Partial<grpc.StatusObject>) => end(error.code ?? GrpcCode.INTERNAL));
           stream(call);
         };
         continue;
       }
-      impl[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+      impl[method] = (call: ServerStreamCall) => {
         log.debug('rpc', { method: fullName, ms: 0, code: 'Unimplemented' });
         observe(fullName, GrpcCode.UNIMPLEMENTED, 0);
-        call.emit('error', { code: GrpcCode.UNIMPLEMENTED, details: notImplementedMessage(serviceName, method) });
+        call.fail({ code: GrpcCode.UNIMPLEMENTED, details: notImplementedMessage(serviceName, method) });
       };
       continue;
     }
     const handler = unaryHandlerOf(handlers, serviceName, method);
-    impl[method] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    const unary: UnaryImplementation = (call) => {
       const started = performance.now();
       const finish = (code: number, details?: string) => {
         const durationMs = performance.now() - started;
@@ -272,45 +259,47 @@ export function implement(
       if (!handler) {
         const details = notImplementedMessage(serviceName, method);
         finish(GrpcCode.UNIMPLEMENTED, details);
-        callback({ code: GrpcCode.UNIMPLEMENTED, details });
-        return;
+        return Promise.reject(new StatusError({ code: GrpcCode.UNIMPLEMENTED, details }));
       }
-      const abort = new AbortController();
-      let answered = false;
-      // grpc-js also says 'cancelled' as the stream of an answered call closes: only a call still running is aborted
-      // (an abort makes a DOMException, about 20 µs on every call otherwise).
-      call.on('cancelled', () => {
-        if (!answered) abort.abort();
-      });
-      handler(call.request, abort.signal).then(
+      return handler(call.request, call.signal).then(
         (response) => {
-          answered = true;
           finish(GrpcCode.OK);
-          callback(null, response);
+          return response;
         },
         (error: unknown) => {
-          answered = true;
           const status = toServiceError(error);
-          finish(status.code ?? GrpcCode.INTERNAL, status.details);
-          callback(status);
+          finish(status.code, status.details);
+          throw new StatusError(status);
         },
       );
     };
+    impl[method] = unary;
   }
   return impl;
+}
+
+/** A rejection carrying the status a call ends with (the transport reads code and details). */
+class StatusError extends Error {
+  readonly code: number;
+  readonly details?: string;
+  constructor(status: GrpcStatus) {
+    super(status.details);
+    this.code = status.code;
+    this.details = status.details;
+  }
 }
 
 /**
  * A copy of `service` whose listed methods encode a response object only once: the list handlers
  * answer the very same object while nothing changed, so a relist costs no protobuf encoding.
  */
-export function withMemoizedEncoding(service: grpc.ServiceDefinition, methods: string[]): grpc.ServiceDefinition {
-  const copy: Record<string, grpc.MethodDefinition<unknown, unknown>> = { ...service };
+export function withMemoizedEncoding<M extends { responseSerialize: (value: never) => Buffer }>(service: Record<string, M>, methods: string[]): Record<string, M> {
+  const copy: Record<string, M> = { ...service };
   for (const method of methods) {
     const definition = service[method];
     if (!definition) continue;
     const encoded = new WeakMap<object, Buffer>();
-    const serialize = definition.responseSerialize;
+    const serialize = definition.responseSerialize as (value: unknown) => Buffer;
     copy[method] = {
       ...definition,
       responseSerialize: (value: unknown) => {
@@ -321,5 +310,16 @@ export function withMemoizedEncoding(service: grpc.ServiceDefinition, methods: s
       },
     };
   }
-  return copy as grpc.ServiceDefinition;
+  return copy;
+}
+
+/** Where the gRPC server listens: a unix socket path, or host and port of "tcp://host:port". */
+function listenTarget(endpoint: string): { path: string } | { host: string; port: number } {
+  const path = socketPath(endpoint);
+  if (path) return { path };
+  const target = grpcTarget(endpoint);
+  const colon = target.lastIndexOf(':');
+  const port = Number(target.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new MascriError(GrpcCode.INVALID_ARGUMENT, `cannot listen on ${endpoint}: not unix:///path or tcp://host:port`);
+  return { host: target.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
 }

@@ -1,8 +1,8 @@
-import type * as grpc from '@grpc/grpc-js';
+import type { MethodDefinition } from '@grpc/proto-loader';
 import { GrpcCode, grpcCodeName } from '../../common/errors.js';
 import { MessageJsonError, parseMessageJson } from '../../cri/message-json.js';
 import { toProtoJson } from '../../cri/proto-json.js';
-import { loadCri } from '../../cri/proto.js';
+import { criService } from '../../cri/definition.js';
 import { toServiceError } from '../errors.js';
 import { unaryHandlerOf, type SomeCriHandlers, type StreamingMethod } from '../cri-handlers.js';
 import type { CriMethod, CriServiceName } from '../cri-methods.js';
@@ -95,7 +95,6 @@ export async function callCriJson(handlers: SomeCriHandlers, route: CriRoute, bo
   }
 }
 
-function methodDefinition(route: CriRoute): grpc.MethodDefinition<unknown, unknown> | undefined {
-  const service = loadCri().runtime.v1[route.service].service as unknown as grpc.ServiceDefinition;
-  return service[route.method] as grpc.MethodDefinition<unknown, unknown> | undefined;
+function methodDefinition(route: CriRoute): MethodDefinition<unknown, unknown> | undefined {
+  return criService(route.service)[route.method] as MethodDefinition<unknown, unknown> | undefined;
 }
