@@ -5,7 +5,7 @@
 import { MascriError, grpcCodeName } from './common/errors.js';
 import { Logger, isLogLevel } from './common/logger.js';
 import { buildProgram } from './cli/main.js';
-import { parseDuration } from './cli/output.js';
+import { parseDuration } from './cli/usage.js';
 import type { ServeOptions } from './cli/serve.js';
 import { checkInstanceName } from './docker/naming.js';
 import { checkHttpAddress, type HttpAddress } from './server/operator/address.js';

@@ -6,8 +6,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileS
 import { dirname, join } from 'node:path';
 import { LineCounter, isMap, isScalar, parseDocument, type Document, type Pair } from 'yaml';
 
-/** Where crictl looks first. */
-export const DEFAULT_CONFIG_PATH = '/etc/crictl.yaml';
+export { DEFAULT_CONFIG_PATH } from './usage.js';
 
 /** crictl's keys, in the order it writes them. */
 export const CONFIG_KEYS = ['runtime-endpoint', 'image-endpoint', 'timeout', 'debug', 'pull-image-on-create', 'disable-pull-on-run', 'max-retries'] as const;

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { mascriVersion } from '../common/version.js';
-import { DEFAULT_ENDPOINT } from '../cri/client.js';
-import { DEFAULT_CONFIG_PATH } from './crictl-config.js';
+import { DEFAULT_ENDPOINT } from '../cri/endpoint.js';
+import { DEFAULT_CONFIG_PATH } from './usage.js';
 import { registerServeCommand, type ServeAction } from './serve.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { DEFAULT_ENDPOINT } from '../cri/client.js';
+import { DEFAULT_ENDPOINT } from '../cri/endpoint.js';
 
 export const DEFAULT_POD_INFRA_IMAGE = 'registry.k8s.io/pause:3.10';
 

@@ -5,9 +5,8 @@ import type { MethodDefinition } from '@grpc/proto-loader';
 import type { RuntimeServiceClient, RuntimeServiceDefinition, RuntimeServiceHandlers } from './generated/runtime/v1/RuntimeService.js';
 import type { ImageServiceClient, ImageServiceDefinition, ImageServiceHandlers } from './generated/runtime/v1/ImageService.js';
 
-export const DEFAULT_ENDPOINT = 'unix:///run/mascri/mascri.sock';
 
-export { grpcTarget, socketPath } from './endpoint.js';
+export { DEFAULT_ENDPOINT, grpcTarget, socketPath } from './endpoint.js';
 
 type Callback<Res> = (error: grpc.ServiceError | null, response?: Res) => void;
 type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<Res>) => grpc.ClientUnaryCall;

@@ -1,3 +1,6 @@
+/** Where mascri serves, and where its client looks, by default. */
+export const DEFAULT_ENDPOINT = 'unix:///run/mascri/mascri.sock';
+
 /** "unix:///a/b.sock", "unix:/a/b.sock" or "/a/b.sock" -> the grpc-js target "unix:///a/b.sock"; "tcp://h:p" -> "h:p". */
 export function grpcTarget(endpoint: string): string {
   if (endpoint.startsWith('unix://')) return endpoint;

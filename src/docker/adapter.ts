@@ -4,7 +4,7 @@ import { ProcessStarter } from './process-starter.js';
 import { DockerCli, type DockerCallObserver, type DockerProgressObserver } from './cli.js';
 import { DockerContainers } from './containers.js';
 import type { HostConfigExtras } from './create-relay.js';
-import { DockerEventStream, containerEventFilters, imageEventFilters, type EventStreamHandlers } from './events.js';
+import { DockerEventStream, containerEventFilters, imageEventFilters, type EventStreamHandlers, type EventStreamStart } from './events.js';
 import { LocalHost, type DockerHostApi } from './host.js';
 import { DockerImages, type RegistryAuth } from './images.js';
 import { PodNetwork, type DockerNetworkApi } from './network.js';
@@ -73,7 +73,7 @@ export interface DockerSystemApi {
 
 /** One stream of Docker events: runs from start() until stop() or until Docker ends it (onEnd). */
 export interface DockerEventSource {
-  start(handlers: EventStreamHandlers): void;
+  start(handlers: EventStreamHandlers, options?: EventStreamStart): void;
   stop(): void;
 }
 

@@ -19,7 +19,7 @@ export function markChildrenOf(instance: string): void {
   marks = { [CHILD_INSTANCE_VAR]: instance, [CHILD_PID_VAR]: String(process.pid) };
 }
 
-/** The marks alone (for execa, which adds them to this process's environment). */
+/** The marks alone (for a caller that adds them to this process's environment itself). */
 export function childMarks(): Record<string, string> {
   return { ...marks };
 }

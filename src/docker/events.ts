@@ -1,5 +1,5 @@
-import { execa, type ResultPromise } from 'execa';
-import { childMarks } from './children.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { childEnv } from './children.js';
 import { spawnFailure, type DockerCli } from './cli.js';
 
 /** One line of `docker events --format '{{json .}}'` (a container's or an image's). */
@@ -9,6 +9,14 @@ export interface DockerEvent {
   Actor: { ID: string; Attributes?: Record<string, string> };
   time?: number;
   timeNano?: number;
+}
+
+export interface EventStreamStart {
+  /**
+   * Replay Docker's events from this time on (ms since the epoch) before the live ones: what
+   * happened while the CLI was still subscribing is not lost.
+   */
+  sinceMs?: number;
 }
 
 export interface EventStreamHandlers {
@@ -32,7 +40,7 @@ export function imageEventFilters(): string[] {
  * or Docker ends it; the caller restarts it (and resyncs) after onEnd.
  */
 export class DockerEventStream {
-  private child: ResultPromise | undefined;
+  private child: ChildProcess | undefined;
   private stopped = false;
 
   constructor(
@@ -40,18 +48,34 @@ export class DockerEventStream {
     private readonly filters: readonly string[],
   ) {}
 
-  start(handlers: EventStreamHandlers): void {
+  start(handlers: EventStreamHandlers, options: EventStreamStart = {}): void {
     const filterArgs = this.filters.flatMap((filter) => ['--filter', filter]);
-    const child = execa(this.cli.binary, ['events', '--format', '{{json .}}', ...filterArgs], {
-      reject: false,
-      buffer: false,
-      stdin: 'ignore',
-      env: childMarks(),
-    });
+    const since = options.sinceMs !== undefined ? ['--since', (options.sinceMs / 1000).toFixed(3)] : [];
+    const args = ['events', '--format', '{{json .}}', ...since, ...filterArgs];
+    // node's spawn rather than execa: the server then loads no execa at all (about 3 MiB of RSS).
+    let child: ChildProcess;
+    let ended = false;
+    let stderr = '';
+    const end = (ending: { exitCode?: number; signal?: string; code?: string }) => {
+      if (ended) return;
+      ended = true;
+      if (this.child === child) this.child = undefined;
+      if (this.stopped) return;
+      const reason = stderr.trim() || spawnFailure(ending, this.cli.binary, args)?.message || `docker events exited with ${ending.exitCode ?? ending.signal ?? ending.code ?? 'no code'}`;
+      handlers.onEnd(reason);
+    };
+    try {
+      child = spawn(this.cli.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+    } catch (error) {
+      // Some failures (E2BIG, ...) are thrown at once; the caller hears of them as an ended stream.
+      const code = (error as NodeJS.ErrnoException).code ?? 'ESPAWN';
+      queueMicrotask(() => !this.stopped && handlers.onEnd(spawnFailure({ code }, this.cli.binary, args)?.message ?? `docker events could not be started (${code})`));
+      return;
+    }
     this.child = child;
     let pending = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
       pending += chunk;
       let newline: number;
       while ((newline = pending.indexOf('\n')) >= 0) {
@@ -65,13 +89,13 @@ export class DockerEventStream {
         }
       }
     });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
-    void child.then((result) => {
-      if (this.child === child) this.child = undefined;
-      if (!this.stopped) handlers.onEnd(stderr.trim() || spawnFailure(result as { code?: unknown }, this.cli.binary, ['events'])?.message || `docker events exited with ${result.exitCode ?? result.signal ?? 'no code'}`);
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      // Not started (ENOENT, EACCES, ...): no exit follows.
+      if (child.pid === undefined) end({ code: error.code ?? 'ESPAWN' });
     });
+    child.on('close', (exitCode, signal) => end(exitCode !== null ? { exitCode } : { signal: signal ?? undefined }));
   }
 
   stop(): void {

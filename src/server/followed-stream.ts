@@ -24,6 +24,9 @@ export interface FollowOptions {
  * restarted or went away), it starts again after a delay that grows while restarts fail (200 ms
  * to 5 s), and everything is reloaded, since what happened meanwhile was not told.
  */
+/** How far back a (re)started stream has Docker replay events (clock steps between client and engine included). */
+const REPLAY_MS = 2000;
+
 export class FollowedStream {
   private timer: NodeJS.Timeout | undefined;
   private restarts = 0;
@@ -36,6 +39,9 @@ export class FollowedStream {
 
   start(): void {
     this.options.onStart?.();
+    // The CLI subscribes some milliseconds after it starts, and the reload after a restart runs
+    // meanwhile: a change in between would be in neither. Docker replays what happened since
+    // shortly before (seen twice at worst: an event only makes the store look again).
     this.source.start({
       onEvent: (event) => this.options.onEvent(event),
       onEnd: (reason) => {
@@ -52,7 +58,7 @@ export class FollowedStream {
           );
         }, delay);
       },
-    });
+    }, { sinceMs: Date.now() - REPLAY_MS });
   }
 
   stop(): void {

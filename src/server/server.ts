@@ -24,9 +24,8 @@ import { containerState } from '../docker/convert.js';
 import { checkInstanceName } from '../docker/naming.js';
 import { RuntimeInfoService } from './runtime-info.js';
 import type { HttpAddress } from './operator/address.js';
-import { HealthCheck } from './operator/health.js';
-import { OperatorServer } from './operator/http-server.js';
-import { RuntimeMetrics } from './operator/runtime-metrics.js';
+import type { OperatorServer } from './operator/http-server.js';
+import type { RuntimeMetrics } from './operator/runtime-metrics.js';
 import { InstanceClaim } from './instance-lock.js';
 import { prepareSocketPath } from './socket.js';
 import { GrpcServer, type GrpcMethod, type GrpcStatus, type ServerStreamCall, type StreamImplementation, type UnaryImplementation } from './transport/grpc-server.js';
@@ -116,9 +115,14 @@ export class MascriServer {
     let operator: OperatorServer | undefined;
     let server: GrpcServer | undefined;
     let bound = false;
-    const metrics = new RuntimeMetrics(() => ctx.store.all(), { instance, dockerCli: options.docker.cli.binary });
-    if (options.http) metrics.withProcessMetrics();
-    options.docker.cli.onCall((args, ms, ok) => metrics.observeDocker(args, ms, ok));
+    // Metrics are read only through the operator endpoint: without --http neither they nor prom-client are loaded.
+    let metrics: RuntimeMetrics | undefined;
+    if (options.http) {
+      const { RuntimeMetrics } = await import('./operator/runtime-metrics.js');
+      const made = new RuntimeMetrics(() => ctx.store.all(), { instance, dockerCli: options.docker.cli.binary }).withProcessMetrics();
+      options.docker.cli.onCall((args, ms, ok) => made.observeDocker(args, ms, ok));
+      metrics = made;
+    }
     try {
       await settleDeadServer(options.docker, instance, options.log);
       await Promise.all([ctx.store.start(), ctx.images.start()]);
@@ -144,7 +148,7 @@ export class MascriServer {
       const stats = new StatsService(ctx);
       streaming = await StreamingService.start({ address: options.streamingAddress ?? DEFAULT_STREAMING_ADDRESS, ctx, idleTimeoutMs: options.streamIdleTimeoutMs, now: options.streamingClock });
       const handlers = createCriHandlers({ runtimeInfo, images, sandboxes, containers, exec, events, stats, streaming });
-      const observe: RpcObserver = (method, code, ms) => metrics.observeRpc(method, code, ms);
+      const observe: RpcObserver | undefined = metrics && ((method, code, ms) => metrics.observeRpc(method, code, ms));
 
       server = new GrpcServer({
         maxReceiveMessageBytes: MAX_REQUEST_BYTES,
@@ -154,7 +158,8 @@ export class MascriServer {
       const imageService = withMemoizedEncoding(criService('ImageService'), ['ListImages']);
       server.addService(runtimeService, implement('RuntimeService', runtimeService, handlers, options.log, observe));
       server.addService(imageService, implement('ImageService', imageService, handlers, options.log, observe));
-      if (options.http) {
+      if (options.http && metrics) {
+        const [{ HealthCheck }, { OperatorServer }] = await Promise.all([import('./operator/health.js'), import('./operator/http-server.js')]);
         const health = new HealthCheck(() => options.docker.system.version());
         operator = await OperatorServer.start({ address: options.http, handlers, metrics, health, log: options.log });
       }

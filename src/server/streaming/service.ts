@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { failedPrecondition, GrpcCode, invalidArgument, MascriError, notFound } from '../../common/errors.js';
 import type { AttachRequest__Output } from '../../cri/generated/runtime/v1/AttachRequest.js';
 import type { AttachResponse } from '../../cri/generated/runtime/v1/AttachResponse.js';
@@ -46,15 +46,9 @@ export class StreamingService {
   /** The sub-protocol chosen for each WebSocket upgrade (ws asks through handleProtocols). */
   private readonly chosenProtocols = new WeakMap<IncomingMessage, string>();
   private readonly tunnelRequests = new WeakMap<IncomingMessage, string>();
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    maxPayload: 64 * 1024 * 1024,
-    handleProtocols: (protocols, request) => {
-      const chosen = this.chosenProtocols.get(request);
-      return chosen && protocols.has(chosen) ? chosen : false;
-    },
-  });
+  /** ws, loaded at the first WebSocket upgrade: a node that never streams over WebSocket does not carry it (about 2 MiB). */
+  private webSockets?: Promise<{ wss: WebSocketServer; createWebSocketStream: typeof import('ws').createWebSocketStream }>;
+  private wss?: WebSocketServer;
 
   private constructor(
     private readonly ctx: ServerContext,
@@ -85,12 +79,6 @@ export class StreamingService {
     });
     server.on('request', (req, res) => service.handleRequest(req, res));
     server.on('upgrade', (req, socket, head) => service.handleUpgrade(req, socket, head));
-    // ws only accepts RFC 6455 token sub-protocols; client-go's "SPDY/3.1+portforward.k8s.io" has a "/",
-    // so that one is taken out of the request and put back into the answer here.
-    service.wss.on('headers', (headers, req) => {
-      const tunnel = service.tunnelRequests.get(req);
-      if (tunnel) headers.push(`Sec-WebSocket-Protocol: ${tunnel}`);
-    });
     options.ctx.log.info('streaming server listening', { url: service.url });
     return service;
   }
@@ -141,9 +129,32 @@ export class StreamingService {
 
   /** Stops listening and cuts every open streaming connection. */
   async close(): Promise<void> {
-    for (const client of this.wss.clients) client.terminate();
+    for (const client of this.wss?.clients ?? []) client.terminate();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private loadWebSockets(): NonNullable<StreamingService['webSockets']> {
+    this.webSockets ??= import('ws').then(({ WebSocketServer, createWebSocketStream }) => {
+      const wss = new WebSocketServer({
+        noServer: true,
+        perMessageDeflate: false,
+        maxPayload: 64 * 1024 * 1024,
+        handleProtocols: (protocols, request) => {
+          const chosen = this.chosenProtocols.get(request);
+          return chosen && protocols.has(chosen) ? chosen : false;
+        },
+      });
+      // ws only accepts RFC 6455 token sub-protocols; client-go's "SPDY/3.1+portforward.k8s.io" has a "/",
+      // so that one is taken out of the request and put back into the answer here.
+      wss.on('headers', (headers, req) => {
+        const tunnel = this.tunnelRequests.get(req);
+        if (tunnel) headers.push(`Sec-WebSocket-Protocol: ${tunnel}`);
+      });
+      this.wss = wss;
+      return { wss, createWebSocketStream };
+    });
+    return this.webSockets;
   }
 
   private issue(request: PendingRequest): string {
@@ -252,7 +263,7 @@ export class StreamingService {
       delete req.headers['sec-websocket-protocol'];
       this.tunnelRequests.set(req, chosen);
     } else this.chosenProtocols.set(req, chosen);
-    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+    this.loadWebSockets().then(({ wss, createWebSocketStream }) => wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       this.ctx.log.debug('streaming connection', { kind: pending.kind, transport: 'websocket', protocol: chosen });
       if (pending.kind === 'portforward') {
         if (chosen.startsWith(SPDY_TUNNEL_PREFIX)) {
@@ -266,7 +277,7 @@ export class StreamingService {
         this.ctx.log.warn(`${pending.kind} failed`, { container: pending.target.containerId, error: error.message });
         ws.terminate();
       });
-    });
+    }), (error: Error) => rejectUpgrade(socket, 500, 'Internal Server Error', `${error.message}\n`));
   }
 
   /** The sandbox's current pause PID, looked up when the client connects. */
