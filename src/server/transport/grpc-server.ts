@@ -299,14 +299,14 @@ export class GrpcServer {
     const max = this.options.maxReceiveMessageBytes;
     const chunks: Buffer[] = [];
     let received = 0;
+    let declared: number | undefined;
     stream.onData = (chunk) => {
       received += chunk.length;
       chunks.push(chunk);
-      if (chunks.length === 1 && chunk.length < 5) return;
-      const head = chunks.length === 1 ? chunk : Buffer.concat(chunks, received);
-      const length = head.readUInt32BE(1);
-      if (length > max || received > max + 5) {
-        call.fail({ code: GrpcCode.RESOURCE_EXHAUSTED, details: `Received message larger than max (${length} vs. ${max})` });
+      // The message's length, read once its 5-byte prefix is in (not by joining the chunks at every frame).
+      if (declared === undefined && received >= 5) declared = (chunks.length === 1 ? chunk : Buffer.concat(chunks, received)).readUInt32BE(1);
+      if (declared !== undefined && (declared > max || received > max + 5)) {
+        call.fail({ code: GrpcCode.RESOURCE_EXHAUSTED, details: `Received message larger than max (${Math.max(declared, received - 5)} vs. ${max})` });
       }
     };
     stream.onEnd = () => {
