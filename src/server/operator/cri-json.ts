@@ -1,8 +1,7 @@
-import type { MethodDefinition } from '@grpc/proto-loader';
 import { GrpcCode, grpcCodeName } from '../../common/errors.js';
 import { MessageJsonError, parseMessageJson } from '../../cri/message-json.js';
 import { toProtoJson } from '../../cri/proto-json.js';
-import { criService } from '../../cri/definition.js';
+import { criService, type CriMethodDefinition } from '../../cri/definition.js';
 import { toServiceError } from '../errors.js';
 import { unaryHandlerOf, type SomeCriHandlers, type StreamingMethod } from '../cri-handlers.js';
 import type { CriMethod, CriServiceName } from '../cri-methods.js';
@@ -95,6 +94,6 @@ export async function callCriJson(handlers: SomeCriHandlers, route: CriRoute, bo
   }
 }
 
-function methodDefinition(route: CriRoute): MethodDefinition<unknown, unknown> | undefined {
-  return criService(route.service)[route.method] as MethodDefinition<unknown, unknown> | undefined;
+function methodDefinition(route: CriRoute): CriMethodDefinition | undefined {
+  return criService(route.service)[route.method];
 }
