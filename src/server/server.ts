@@ -154,8 +154,13 @@ export class MascriServer {
         maxReceiveMessageBytes: MAX_REQUEST_BYTES,
         onProtocolError: (message) => options.log.debug('a CRI client broke the HTTP/2 protocol; its connection was closed', { error: message }),
       });
-      const runtimeService = withMemoizedEncoding(criService('RuntimeService'), ['ListContainers', 'ListPodSandbox', 'ContainerStatus']);
-      const imageService = withMemoizedEncoding(criService('ImageService'), ['ListImages']);
+      const runtimeService = withMemoizedEncoding(criService('RuntimeService'), {
+        ListContainers: 'answer',
+        ListPodSandbox: 'answer',
+        ContainerStatus: 'answer',
+        PodSandboxStatus: { field: 'status' },
+      });
+      const imageService = withMemoizedEncoding(criService('ImageService'), { ListImages: 'answer', ImageStatus: { field: 'image' } });
       server.addService(runtimeService, implement('RuntimeService', runtimeService, handlers, options.log, observe));
       server.addService(imageService, implement('ImageService', imageService, handlers, options.log, observe));
       if (options.http && metrics) {
@@ -295,25 +300,40 @@ class StatusError extends Error {
 }
 
 /**
- * A copy of `service` whose listed methods encode a response object only once: the list handlers
- * answer the very same object while nothing changed, so a relist costs no protobuf encoding.
+ * What of a method's answer is encoded only once: the whole answer object (`'answer'`), or the
+ * object in one field (`{ field }`) when the rest changes per call (e.g. a timestamp). The handler
+ * must answer the very same object while nothing changed.
  */
-export function withMemoizedEncoding<M extends { responseSerialize: (value: never) => Buffer }>(service: Record<string, M>, methods: string[]): Record<string, M> {
+export type EncodingMemo = 'answer' | { field: string };
+
+/**
+ * A copy of `service` whose listed methods encode a response object only once: the list and status
+ * handlers answer the very same object while nothing changed, so a relist costs no protobuf encoding.
+ * A memoized field is encoded apart and put before the rest: concatenated protobuf encodings are the
+ * merged message, so the answer decodes the same.
+ */
+export function withMemoizedEncoding<M extends { responseSerialize: (value: never) => Buffer }>(service: Record<string, M>, methods: Record<string, EncodingMemo>): Record<string, M> {
   const copy: Record<string, M> = { ...service };
-  for (const method of methods) {
+  for (const [method, memo] of Object.entries(methods)) {
     const definition = service[method];
     if (!definition) continue;
     const encoded = new WeakMap<object, Buffer>();
     const serialize = definition.responseSerialize as (value: unknown) => Buffer;
-    copy[method] = {
-      ...definition,
-      responseSerialize: (value: unknown) => {
-        if (typeof value !== 'object' || value === null) return serialize(value);
-        let bytes = encoded.get(value);
-        if (!bytes) encoded.set(value, (bytes = serialize(value)));
-        return bytes;
-      },
+    const once = (key: object, build: () => Buffer): Buffer => {
+      let bytes = encoded.get(key);
+      if (!bytes) encoded.set(key, (bytes = build()));
+      return bytes;
     };
+    const responseSerialize =
+      memo === 'answer'
+        ? (value: unknown) => (typeof value === 'object' && value !== null ? once(value, () => serialize(value)) : serialize(value))
+        : (value: unknown) => {
+            const part = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[memo.field] : undefined;
+            if (typeof part !== 'object' || part === null) return serialize(value);
+            const head = once(part, () => serialize({ [memo.field]: part }));
+            return Buffer.concat([head, serialize({ ...(value as object), [memo.field]: undefined })]);
+          };
+    copy[method] = { ...definition, responseSerialize };
   }
   return copy;
 }
