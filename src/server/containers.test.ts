@@ -103,7 +103,7 @@ describe('ContainerService over a fake Docker', () => {
     const { containers, docker, podSandboxId, close } = await setup();
     try {
       // The look that checks the masked paths were kept fails: the daemon went away between the two calls.
-      docker.failNext('containers.inspectOne', new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'));
+      docker.failNext('containers.inspect', new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'));
       const request = createContainerRequest(podSandboxId, 'app');
       const linux = request.config!.linux;
       request.config!.linux = { ...linux, securityContext: { ...linux?.securityContext, maskedPaths: ['/proc/kcore'] } } as typeof linux;
@@ -118,7 +118,7 @@ describe('ContainerService over a fake Docker', () => {
   test('a plain CreateContainer answers before Docker\'s inspect: lists show it at once, its status is Docker\'s answer', async () => {
     const { containers, docker, ctx, podSandboxId, close } = await setup();
     try {
-      docker.failNext('containers.inspectOne', new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'));
+      docker.failNext('containers.inspect', new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'));
       const { containerId = '' } = await containers.createContainer(createContainerRequest(podSandboxId, 'app'));
       const { containers: listed } = await containers.listContainers(runtimeRequest('ListContainers', {}));
       assert.deepEqual((listed ?? []).filter((c) => c.id === containerId).map((c) => [c.state, c.metadata?.name]), [['CONTAINER_CREATED', 'app']]);
@@ -126,7 +126,7 @@ describe('ContainerService over a fake Docker', () => {
       const { status } = await containers.containerStatus(runtimeRequest('ContainerStatus', { containerId }));
       assert.equal(status?.state, 'CONTAINER_CREATED');
       assert.equal(ctx.store.isProvisional(containerId), false);
-      assert.equal(docker.callsOf('containers.inspectOne').length >= 2, true);
+      assert.equal(docker.callsOf('containers.inspect').length >= 2, true);
     } finally {
       close();
     }

@@ -53,7 +53,7 @@ test('settleInBackground: lists see what the write knows at once, lookups wait f
     assert.equal(store.isProvisional(id), false);
     assert.deepEqual(changes.map((c) => [c.before, c.after?.State.Status]), [[undefined, 'created']], 'one change, from what listeners last saw');
     assert.equal((await settled)?.Id, id);
-    assert.ok(docker.callsOf('containers.inspectOne').length >= 1);
+    assert.ok(docker.callsOf('containers.inspect').length >= 1);
   } finally {
     store.stop();
   }
@@ -79,8 +79,8 @@ test('a failed background inspect: the next lookup asks Docker again (and fails 
   const { docker, store, id } = await storeWithContainer();
   try {
     const down = new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
-    docker.failNext('containers.inspectOne', down);
-    docker.failNext('containers.inspectOne', down);
+    docker.failNext('containers.inspect', down);
+    docker.failNext('containers.inspect', down);
     assert.equal(await store.settleInBackground(id, () => madeInspect({ id, name: 'x', image: 'busybox', imageId: '', labels: { [LABEL_TYPE]: 'container' }, started: false, at: AT })), undefined);
     await assert.rejects(store.lookup(id), /Cannot connect/);
     assert.equal((await store.lookup(id))?.Id, id, 'once Docker answers, its inspect');
@@ -93,12 +93,46 @@ test('a failed background inspect: the next lookup asks Docker again (and fails 
 test('allSettled answers Docker\'s inspects: after the looks of recent writes, a failed one made again', async () => {
   const { docker, store, id } = await storeWithContainer();
   try {
-    docker.failNext('containers.inspectOne', new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'));
+    docker.failNext('containers.inspect', new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'));
     await store.settleInBackground(id, () => madeInspect({ id, name: 'x', image: 'busybox', imageId: '', labels: { [LABEL_TYPE]: 'container' }, started: false, at: AT }));
     assert.equal(store.isProvisional(id), true, 'the background look failed');
     const all = await store.allSettled();
     assert.notEqual(all.find((c) => c.Id === id)?.Created, AT.toISOString());
     assert.equal(store.isProvisional(id), false);
+  } finally {
+    store.stop();
+  }
+});
+
+test('refreshes asked for while a look runs are made together by the next one; a failed look fails its own callers only', async () => {
+  const { docker, store, id } = await storeWithContainer();
+  try {
+    const others = [];
+    for (const name of ['b', 'c']) others.push(await docker.containers.create(['--name', `k8s_${name}_pod_ns_uid_0`, 'busybox', 'sleep', '60'], { [LABEL_TYPE]: 'container' }));
+    const [b, c] = others as [string, string];
+    const inspect = docker.containers.inspect.bind(docker.containers);
+    const batches: string[][] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    Object.assign(docker.containers, {
+      inspect: async (refs: readonly string[]) => {
+        batches.push([...refs]);
+        if (batches.length === 1) await held;
+        return inspect(refs);
+      },
+    });
+    const first = store.refresh(id);
+    const waiting = [store.refresh(b), store.refresh(c), store.refresh(b)];
+    await Promise.resolve();
+    assert.deepEqual(batches, [[id]], 'one look runs; the others wait for it');
+    release();
+    assert.equal((await first)?.Id, id);
+    assert.deepEqual((await Promise.all(waiting)).map((found) => found?.Id), [b, c, b]);
+    assert.deepEqual(batches, [[id], [b, c]], 'the waiting refreshes were one look, each container once');
+
+    docker.failNext('containers.inspect', new DockerError('unavailable', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'));
+    await assert.rejects(store.refresh(c), /Cannot connect/);
+    assert.equal((await store.refresh(c))?.Id, c, 'the next look is made');
   } finally {
     store.stop();
   }

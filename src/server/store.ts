@@ -52,6 +52,9 @@ export class ContainerStore {
   private readonly beforeProvisional = new Map<string, DockerContainerInspect | undefined>();
   /** Looks at Docker that answered writes started and did not wait for: lookups of the ID wait for them. */
   private readonly settling = new Map<string, Promise<DockerContainerInspect | undefined>>();
+  /** Refreshes waiting for the next look, by full container ID (see refresh). */
+  private refreshQueue = new Map<string, Array<{ resolve: (inspect: DockerContainerInspect | undefined) => void; reject: (error: unknown) => void }>>();
+  private refreshing = false;
 
   constructor(
     private readonly docker: DockerAdapter,
@@ -147,14 +150,46 @@ export class ContainerStore {
     });
   }
 
-  /** Looks at Docker now and keeps the answer: every write calls this so its own change is visible at once. */
-  async refresh(id: string): Promise<DockerContainerInspect | undefined> {
-    return this.looking(async (seq) => {
-      this.refreshedAt.set(id, Date.now());
-      const inspect = await this.docker.containers.inspectOne(id);
-      this.apply(id, seq, inspect);
-      return this.core.get(id);
+  /**
+   * Looks at Docker now and keeps the answer: every write calls this so its own change is visible at
+   * once. Refreshes asked for while a look runs are made together by the next one (one `docker
+   * inspect` of them all): in a burst of writes most of the docker CLI processes were these looks.
+   */
+  refresh(id: string): Promise<DockerContainerInspect | undefined> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.refreshQueue.get(id);
+      if (waiting) waiting.push({ resolve, reject });
+      else this.refreshQueue.set(id, [{ resolve, reject }]);
+      this.startRefreshes();
     });
+  }
+
+  /** Starts a look at every queued refresh, unless one is running (it starts the next when done). */
+  private startRefreshes(): void {
+    if (this.refreshing || this.refreshQueue.size === 0) return;
+    const batch = this.refreshQueue;
+    this.refreshQueue = new Map();
+    this.refreshing = true;
+    const ids = [...batch.keys()];
+    void this.looking(async (seq) => {
+      const now = Date.now();
+      for (const id of ids) this.refreshedAt.set(id, now);
+      const found = await this.docker.containers.inspect(ids);
+      const byId = new Map(found.map((inspect) => [inspect.Id, inspect]));
+      for (const id of ids) this.apply(id, seq, byId.get(id));
+    })
+      .then(
+        () => {
+          for (const [id, waiting] of batch) for (const { resolve } of waiting) resolve(this.core.get(id));
+        },
+        (error: unknown) => {
+          for (const waiting of batch.values()) for (const { reject } of waiting) reject(error);
+        },
+      )
+      .finally(() => {
+        this.refreshing = false;
+        this.startRefreshes();
+      });
   }
 
   /**
