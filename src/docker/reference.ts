@@ -89,15 +89,19 @@ export interface ImageNames {
  * one of its tags, or one of its digests, in any form Docker normalizes to the same name.
  */
 export function referenceMatchesImage(ref: string, image: ImageNames): boolean {
-  const id = image.Id.replace(/^sha256:/, '');
+  return imageMatcher(ref)(image);
+}
+
+/** referenceMatchesImage for one `ref` and many images: the reference is parsed once. */
+export function imageMatcher(ref: string): (image: ImageNames) => boolean {
   const hex = ref.replace(/^sha256:/, '');
-  if (/^[a-f0-9]{6,64}$/.test(hex) && id.startsWith(hex)) return true;
+  const idPrefix = /^[a-f0-9]{6,64}$/.test(hex) ? hex : undefined;
   const parsed = parseReference(ref);
-  if (!parsed) return false;
-  if (parsed.digest) {
-    const wanted = `${familiarRepository(parsed)}@${parsed.digest}`;
-    return (image.RepoDigests ?? []).includes(wanted);
-  }
-  const wanted = familiarTagged(parsed);
-  return (image.RepoTags ?? []).includes(wanted);
+  const digest = parsed?.digest ? `${familiarRepository(parsed)}@${parsed.digest}` : undefined;
+  const tagged = parsed && !parsed.digest ? familiarTagged(parsed) : undefined;
+  return (image) => {
+    if (idPrefix !== undefined && image.Id.replace(/^sha256:/, '').startsWith(idPrefix)) return true;
+    if (digest !== undefined) return (image.RepoDigests ?? []).includes(digest);
+    return tagged !== undefined && (image.RepoTags ?? []).includes(tagged);
+  };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '../common/logger.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { DockerEvent } from '../docker/events.js';
-import { isImageId, referenceMatchesImage } from '../docker/reference.js';
+import { imageMatcher, isImageId, referenceMatchesImage } from '../docker/reference.js';
 import type { DockerImageInspect } from '../docker/types.js';
 import { FollowedStream } from './followed-stream.js';
 
@@ -9,6 +9,8 @@ import { FollowedStream } from './followed-stream.js';
 const EVENT_COALESCE_MS = 50;
 /** Image events that change what the CRI reports (push, save and prune summaries do not). */
 const CHANGING_ACTIONS = new Set(['pull', 'tag', 'untag', 'delete', 'import', 'load', 'create']);
+/** How many references' answers find keeps (a bound against a caller asking for endless names). */
+const MAX_RESOLVED_REFS = 1000;
 
 /**
  * Docker's images in memory: loaded with one listing at start, then kept current from one
@@ -30,6 +32,8 @@ export class ImageStore {
   private streaming = false;
   private loaded = false;
   private changes = 0;
+  /** What find answered for each reference since the last change. */
+  private resolved = { version: -1, byRef: new Map<string, DockerImageInspect | undefined>() };
 
   constructor(
     private readonly docker: DockerAdapter,
@@ -76,9 +80,17 @@ export class ImageStore {
     return [...this.byId.values()];
   }
 
-  /** The image `ref` names, from memory, resolved as Docker resolves it (see resolveImage). */
+  /**
+   * The image `ref` names, from memory, resolved as Docker resolves it (see resolveImage). Answers
+   * are kept until the store changes: a kubelet asks after the same few images again and again.
+   */
   find(ref: string): DockerImageInspect | undefined {
-    return resolveImage(ref, this.byId.values());
+    if (this.resolved.version !== this.changes || this.resolved.byRef.size >= MAX_RESOLVED_REFS) this.resolved = { version: this.changes, byRef: new Map() };
+    const byRef = this.resolved.byRef;
+    if (byRef.has(ref)) return byRef.get(ref);
+    const image = resolveImage(ref, this.byId.values());
+    byRef.set(ref, image);
+    return image;
   }
 
   /** Looks at the image `ref` names now and keeps the answer (after a pull through mascri). */
@@ -188,6 +200,7 @@ export function resolveImage(ref: string, images: Iterable<DockerImageInspect>):
   let ambiguous = false;
   const hex = trimmed.replace(/^sha256:/, '');
   const idLike = /^[a-f0-9]{6,64}$/.test(hex);
+  const names = imageMatcher(trimmed);
   for (const image of images) {
     if (image.Id === trimmed) return image;
     const id = image.Id.replace(/^sha256:/, '');
@@ -196,7 +209,7 @@ export function resolveImage(ref: string, images: Iterable<DockerImageInspect>):
       byId = image;
       continue;
     }
-    if (referenceMatchesImage(trimmed, image)) return image;
+    if (names(image)) return image;
   }
   return ambiguous ? undefined : byId;
 }

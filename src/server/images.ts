@@ -11,7 +11,7 @@ import type { PullImageResponse } from '../cri/generated/runtime/v1/PullImageRes
 import type { RemoveImageRequest__Output } from '../cri/generated/runtime/v1/RemoveImageRequest.js';
 import type { RemoveImageResponse } from '../cri/generated/runtime/v1/RemoveImageResponse.js';
 import { imageFromInspect } from '../docker/convert.js';
-import { referenceMatchesImage } from '../docker/reference.js';
+import { imageMatcher, referenceMatchesImage } from '../docker/reference.js';
 import type { DockerImageInspect } from '../docker/types.js';
 import type { ServerContext } from './context.js';
 import { runWithErrorContext } from './errors.js';
@@ -52,10 +52,10 @@ export class ImageService {
     return runWithErrorContext('listing images', async () => {
       if (!this.ctx.images.current) {
         const all = await this.ctx.docker.images.list();
-        return { images: all.filter((image) => wanted === '' || referenceMatchesImage(wanted, image)).map((image) => this.toCri(image)) };
+        return { images: all.filter(wanted === '' ? () => true : imageMatcher(wanted)).map((image) => this.toCri(image)) };
       }
       if (wanted === '') return this.unfiltered.get(async () => ({ images: this.ctx.images.all().map((image) => this.toCri(image)) }));
-      return { images: this.ctx.images.all().filter((image) => referenceMatchesImage(wanted, image)).map((image) => this.toCri(image)) };
+      return { images: this.ctx.images.all().filter(imageMatcher(wanted)).map((image) => this.toCri(image)) };
     });
   }
 
