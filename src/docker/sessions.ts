@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { randomString } from '../common/random.js';
 import { childEnv, EXEC_MARKER, killMarkedProcesses } from './children.js';
 import { runDockerProcess, type DockerCli, type DockerProcessOptions, type DockerProcessResult } from './cli.js';
 
@@ -146,7 +146,7 @@ export class DockerSessions implements DockerSessionsApi {
 }
 
 function newMarker(): string {
-  return randomBytes(12).toString('hex');
+  return randomString(12, 'hex');
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomString } from '../../common/random.js';
 
 /** Tokens waiting at once; past this, new requests are refused (kubelet's limit too). */
 export const MAX_PENDING_TOKENS = 1000;
@@ -20,7 +20,7 @@ export class TokenCache<T> {
   insert(value: T): string | undefined {
     this.evictExpired();
     if (this.entries.size >= MAX_PENDING_TOKENS) return undefined;
-    const token = randomBytes(24).toString('base64url');
+    const token = randomString(24, 'base64url');
     this.entries.set(token, { value, expires: this.now() + this.ttlMs });
     return token;
   }
