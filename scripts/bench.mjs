@@ -48,7 +48,7 @@ const dir = mkdtempSync(join(tmpdir(), 'mascri-bench-'));
 const results = {
   machine: machine(),
   startedAt: new Date().toISOString(),
-  settings: { quick: QUICK, readCalls: READ_CALLS, relistSeconds: RELIST_SECONDS, settleMs: SETTLE_MS, bursts: BURSTS, relistGapMs: RELIST_GAP_MS, extraImages: EXTRA_IMAGES, instance: INSTANCE, runtimes: RUNTIMES, readsInTurns: true },
+  settings: { quick: QUICK, readCalls: READ_CALLS, relistSeconds: RELIST_SECONDS, settleMs: SETTLE_MS, bursts: BURSTS, relistGapMs: RELIST_GAP_MS, extraImages: EXTRA_IMAGES, instance: INSTANCE, runtimes: RUNTIMES, readsInTurns: true, readsInRotation: true },
   runtimes: {},
   dockerCliByHand: undefined,
   targets: [],
@@ -189,7 +189,10 @@ async function startPod(c, containers = 1, label = 'steady') {
 /**
  * The reads, taken in turns call by call between the runtimes (a call to the first, one to the
  * second, one to the first, ...), so load from elsewhere on the machine falls on each alike; each
- * runtime holds its pods and containers of the moment. With one runtime, its calls one after another.
+ * runtime holds its pods and containers of the moment. The six reads take turns too (one of each,
+ * then the next round), so no read is measured in a quieter or busier stretch than another (in
+ * blocks, each read's figures fell with its place in the order, on both runtimes, as the machine
+ * settled after the pod starts). With one runtime, its calls one after another.
  */
 async function readsInTurns(runtimes, phase) {
   const calls = (s) => ({
@@ -201,17 +204,17 @@ async function readsInTurns(runtimes, phase) {
     ListContainers: () => s.c.callRuntime('ListContainers', {}),
   });
   const each = runtimes.map((s) => ({ s, calls: calls(s), phase: {} }));
-  for (const name of READS) {
-    for (let i = 0; i < 10; i++) for (const one of each) await one.calls[name](i); // warm up
-    const samples = each.map(() => []);
-    for (let i = 0; i < READ_CALLS; i++) {
+  for (let i = 0; i < 10; i++) for (const name of READS) for (const one of each) await one.calls[name](i); // warm up
+  const samples = Object.fromEntries(READS.map((name) => [name, each.map(() => [])]));
+  for (let i = 0; i < READ_CALLS; i++) {
+    for (const name of READS) {
       for (const [k, one] of each.entries()) {
         checkAborted();
-        samples[k].push(await timed(() => one.calls[name](i)));
+        samples[name][k].push(await timed(() => one.calls[name](i)));
       }
     }
-    for (const [k, one] of each.entries()) one.phase[name] = summary(samples[k]);
   }
+  for (const name of READS) for (const [k, one] of each.entries()) one.phase[name] = summary(samples[name][k]);
   for (const { s, phase: reads } of each) {
     const [images, podList, ctrList] = await Promise.all([s.c.callImage('ListImages', {}), s.c.callRuntime('ListPodSandbox', {}), s.c.callRuntime('ListContainers', {})]);
     reads.counts = { images: images.images.length, pods: podList.items.length, containers: ctrList.containers.length };
