@@ -99,7 +99,7 @@ export class ContainerService {
       try {
         // --pull never: the CRI pulls first; an absent image is the caller's NOT_FOUND, not a surprise pull.
         const at = new Date();
-        const containerId = await this.ctx.docker.containers.create(['--pull', 'never', ...plan.args], labels, plan.hostConfig);
+        const containerId = await this.ctx.store.whileWriting([name], () => this.ctx.docker.containers.create(['--pull', 'never', ...plan.args], labels, plan.hostConfig));
         this.ctx.crash.reached('CreateContainer', 'docker-create-done');
         const checks = plan.hostConfig ? extrasToCheck(plan.hostConfig).filter((kind) => !this.extrasKept.has(kind)) : [];
         if (checks.length > 0) {
@@ -140,7 +140,7 @@ export class ContainerService {
       // A container a create has just made is started without waiting for the create's inspect.
       const container = await this.require(id, { settled: false });
       const at = new Date();
-      await this.ctx.docker.containers.start(container.inspect.Id);
+      await this.ctx.store.whileWriting([container.inspect.Id], () => this.ctx.docker.containers.start(container.inspect.Id));
       this.ctx.crash.reached('StartContainer', 'docker-start-done');
       // Lists show it running at once; its status waits for Docker's inspect, after which its
       // output is followed (the copier starts from the top of Docker's log, so nothing is missed).
@@ -163,7 +163,7 @@ export class ContainerService {
     return runWithErrorContext(`stopping container "${id}"`, async () => {
       const container = await findContainer(this.ctx.store, id);
       if (!container) return {};
-      await this.ctx.docker.containers.stop([container.inspect.Id], Number(request.timeout ?? 0));
+      await this.ctx.store.whileWriting([container.inspect.Id], () => this.ctx.docker.containers.stop([container.inspect.Id], Number(request.timeout ?? 0)));
       await this.ctx.store.refresh(container.inspect.Id);
       await this.ctx.logs.flush(container.inspect.Id);
       return {};

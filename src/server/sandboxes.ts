@@ -76,14 +76,14 @@ export class SandboxService {
         let id: string;
         const at = new Date();
         try {
-          id = await this.ctx.docker.containers.run(['--pull', 'never', ...plan.args], labels);
+          id = await this.ctx.store.whileWriting([name], () => this.ctx.docker.containers.run(['--pull', 'never', ...plan.args], labels));
         } catch (error) {
           // The infra image was removed since it was last seen: pull it again and retry once.
           if (!(error instanceof DockerError && error.kind === 'not-found' && /No such image/i.test(error.message))) throw error;
           this.infraImagePresent = false;
           await this.ctx.docker.containers.remove([name]);
           await this.ensurePodInfraImage();
-          id = await this.ctx.docker.containers.run(['--pull', 'never', ...plan.args], labels);
+          id = await this.ctx.store.whileWriting([name], () => this.ctx.docker.containers.run(['--pull', 'never', ...plan.args], labels));
         }
         this.ctx.crash.reached('RunPodSandbox', 'docker-run-done');
         // The answer needs nothing more from Docker: lists show the sandbox at once, its status
@@ -113,9 +113,11 @@ export class SandboxService {
       const sandbox = await this.find(id);
       if (!sandbox) return {};
       const members = await this.memberIds(sandbox.inspect.Id);
-      await this.ctx.docker.containers.stop(members, MEMBER_STOP_GRACE_SECONDS);
-      await Promise.all(members.map((member) => this.ctx.logs.flush(member)));
-      await this.ctx.docker.containers.stop([sandbox.inspect.Id], PAUSE_STOP_GRACE_SECONDS);
+      await this.ctx.store.whileWriting([...members, sandbox.inspect.Id], async () => {
+        await this.ctx.docker.containers.stop(members, MEMBER_STOP_GRACE_SECONDS);
+        await Promise.all(members.map((member) => this.ctx.logs.flush(member)));
+        await this.ctx.docker.containers.stop([sandbox.inspect.Id], PAUSE_STOP_GRACE_SECONDS);
+      });
       await Promise.all([...members, sandbox.inspect.Id].map((member) => this.ctx.store.refresh(member)));
       return {};
     });

@@ -52,8 +52,8 @@ class FakeEvents {
     this.handlers = handlers;
   }
   stop(): void {}
-  emit(action: string, at = Date.now()): void {
-    const event: DockerEvent = { Type: 'container', Action: action, Actor: { ID }, timeNano: at * 1e6 };
+  emit(action: string, at = Date.now(), name?: string): void {
+    const event: DockerEvent = { Type: 'container', Action: action, Actor: { ID, ...(name ? { Attributes: { name } } : {}) }, timeNano: at * 1e6 };
     this.handlers!.onEvent(event);
   }
 }
@@ -126,6 +126,78 @@ describe('ContainerStore: events and writes interleaved', () => {
     await pass(120);
     assert.equal(inspects, 1, 'the refresh already saw the die: no look after the events');
     assert.equal(store.peek(ID)?.State.Status, 'exited');
+    store.stop();
+  });
+});
+
+describe('ContainerStore: events during mascri\'s own writes', () => {
+  /** A store over the one-container fake, counting docker inspects. */
+  async function counted(t: TestContext) {
+    const pass = fakeTime(t);
+    const docker = new FakeDocker();
+    const events = new FakeEvents();
+    const adapter = docker.adapter();
+    const looks = { count: 0 };
+    const counting = { ...adapter.containers, inspect: async (ids: readonly string[]) => (looks.count++, adapter.containers.inspect(ids)) };
+    const store = new ContainerStore(withEvents({ ...adapter, containers: counting } as unknown as DockerAdapter, events), new Logger('error'));
+    await store.start();
+    return { pass, docker, events, store, looks };
+  }
+
+  test('events about a container while a write on it runs get no look of their own: the write\'s refresh sees them', async (t) => {
+    const { pass, docker, events, store, looks } = await counted(t);
+    await store.whileWriting([ID], async () => {
+      events.emit('kill');
+      docker.state = 'exited';
+      events.emit('die');
+      await pass(120);
+      assert.equal(looks.count, 0, 'no look while the write runs');
+    });
+    await store.refresh(ID);
+    await pass(120);
+    assert.equal(looks.count, 1, 'only the write\'s own look');
+    assert.equal(store.peek(ID)?.State.Status, 'exited');
+    store.stop();
+  });
+
+  test('a write known by the container\'s name (a create or run, before Docker gives the ID) holds its events too', async (t) => {
+    const { pass, events, store, looks } = await counted(t);
+    await store.whileWriting(['k8s_c_p_n_u_0'], async () => {
+      events.emit('create', Date.now(), 'k8s_c_p_n_u_0');
+      await pass(120);
+      assert.equal(looks.count, 0);
+    });
+    await store.refresh(ID);
+    await pass(120);
+    assert.equal(looks.count, 1);
+    store.stop();
+  });
+
+  test('a write that failed without a look: its events are looked at once it is over', async (t) => {
+    const { pass, docker, events, store, looks } = await counted(t);
+    await assert.rejects(
+      store.whileWriting([ID], async () => {
+        docker.state = 'exited';
+        events.emit('die');
+        await pass(120);
+        throw new Error('docker start failed');
+      }),
+      /docker start failed/,
+    );
+    assert.equal(looks.count, 0);
+    await pass(120);
+    assert.equal(looks.count, 1, 'the events\' own look, after the write');
+    assert.equal(store.peek(ID)?.State.Status, 'exited');
+    store.stop();
+  });
+
+  test('events of other containers are looked at as usual during a write', async (t) => {
+    const { pass, events, store, looks } = await counted(t);
+    await store.whileWriting(['another-container'], async () => {
+      events.emit('die');
+      await pass(120);
+      assert.equal(looks.count, 1);
+    });
     store.stop();
   });
 });

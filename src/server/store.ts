@@ -37,8 +37,14 @@ export class ContainerStore {
   private readonly listeners: Array<(change: StoreChange) => void> = [];
   /** Containers with events waiting for a look, and the newest event time (ms) of each. */
   private pending = new Map<string, number>();
-  /** When each container was last looked at by a write (ms): events older than that are already seen. */
+  /** When a write last asked for a look at each container (ms): events older than that are seen by it. */
   private readonly refreshedAt = new Map<string, number>();
+  /** mascri's writes running now, by the container names and IDs they touch (see whileWriting). */
+  private readonly writing = new Map<string, number>();
+  /** Containers whose events came during a write on them, and the newest event time (ms) of each. */
+  private readonly deferred = new Map<string, number>();
+  /** The name each container's waiting events gave (a write on a new container knows only its name). */
+  private readonly eventNames = new Map<string, string>();
   /** When Docker reported an `oom` event for a container (ms): its flag misses some kernel OOM kills. */
   private readonly oomAt = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -156,6 +162,8 @@ export class ContainerStore {
    * inspect` of them all): in a burst of writes most of the docker CLI processes were these looks.
    */
   refresh(id: string): Promise<DockerContainerInspect | undefined> {
+    // The look starts now or after the one running: either way after any event that came before this.
+    this.refreshedAt.set(id, Date.now());
     return new Promise((resolve, reject) => {
       const waiting = this.refreshQueue.get(id);
       if (waiting) waiting.push({ resolve, reject });
@@ -172,8 +180,6 @@ export class ContainerStore {
     this.refreshing = true;
     const ids = [...batch.keys()];
     void this.looking(async (seq) => {
-      const now = Date.now();
-      for (const id of ids) this.refreshedAt.set(id, now);
       const found = await this.docker.containers.inspect(ids);
       const byId = new Map(found.map((inspect) => [inspect.Id, inspect]));
       for (const id of ids) this.apply(id, seq, byId.get(id));
@@ -332,6 +338,8 @@ export class ContainerStore {
     if (event.Action === 'destroy') {
       this.oomAt.delete(id);
       this.pending.delete(id);
+      this.deferred.delete(id);
+      this.eventNames.delete(id);
       this.refreshedAt.delete(id);
       this.removed(id);
       return;
@@ -343,19 +351,31 @@ export class ContainerStore {
     // start, so the flush can see the event is already covered and skip a second look.
     const eventMs = event.timeNano !== undefined ? event.timeNano / 1e6 : Date.now();
     this.pending.set(id, Math.max(this.pending.get(id) ?? 0, eventMs));
+    if (attributes?.name) this.eventNames.set(id, attributes.name);
     this.flushTimer ??= setTimeout(() => void this.flushPending(), EVENT_COALESCE_MS);
   }
 
   private async flushPending(): Promise<void> {
     this.flushTimer = undefined;
-    const handled = this.pending;
-    this.pending = new Map();
+    const handled = new Map<string, number>();
     const batch: string[] = [];
-    for (const [id, eventMs] of handled) {
-      // A write that looked at this container after the event happened has already seen its effect.
+    for (const [id, eventMs] of this.pending) {
+      // A write that asked for a look at this container after the event happened has already seen its effect.
       const refreshed = this.refreshedAt.get(id);
-      if (refreshed === undefined || refreshed < eventMs) batch.push(id);
+      if (refreshed !== undefined && refreshed >= eventMs) {
+        handled.set(id, eventMs);
+        continue;
+      }
+      // A write on it is running: the look that follows the write will see this; if not, one is made after it.
+      if (this.writing.has(id) || this.writing.has(this.eventNames.get(id) ?? id)) {
+        this.deferred.set(id, Math.max(this.deferred.get(id) ?? 0, eventMs));
+        continue;
+      }
+      handled.set(id, eventMs);
+      batch.push(id);
     }
+    this.pending = new Map();
+    for (const id of handled.keys()) if (!this.deferred.has(id)) this.eventNames.delete(id);
     if (batch.length > 0) {
       // The look's number is taken as it starts, not when its first event came: a write's refresh that
       // started in between may have seen the container before a later event (a die), and must not win.
@@ -366,7 +386,34 @@ export class ContainerStore {
       }).catch((error: unknown) => this.log.debug('inspect after events failed; the next resync will catch up', { error: String(error) }));
     }
     // Each container with the newest event time (ms) this look covered: tests wait for it.
-    if (this.log.enabled('debug')) this.log.debug('docker events handled', { containers: Object.fromEntries(handled), looked: batch.length });
+    if (this.log.enabled('debug') && handled.size > 0) this.log.debug('docker events handled', { containers: Object.fromEntries(handled), looked: batch.length });
+  }
+
+  /**
+   * Runs one of mascri's own writes on containers (`keys`: their names or IDs). Events about them
+   * that come meanwhile wait for its end: the look every write asks for afterwards (refresh,
+   * settleInBackground) sees what they told, so they need no `docker inspect` of their own, which
+   * during a start would also wait for Docker's lock on the container. What that look did not cover
+   * (a write that failed, a later event) is looked at once the write is over.
+   */
+  async whileWriting<T>(keys: readonly string[], write: () => Promise<T>): Promise<T> {
+    for (const key of keys) this.writing.set(key, (this.writing.get(key) ?? 0) + 1);
+    try {
+      return await write();
+    } finally {
+      for (const key of keys) {
+        const left = (this.writing.get(key) ?? 1) - 1;
+        if (left > 0) this.writing.set(key, left);
+        else this.writing.delete(key);
+      }
+      // Back to the events waiting for a look; the coalescing window lets the write's own look be asked for first.
+      for (const [id, eventMs] of [...this.deferred]) {
+        if (this.writing.has(id) || this.writing.has(this.eventNames.get(id) ?? id)) continue;
+        this.deferred.delete(id);
+        this.pending.set(id, Math.max(this.pending.get(id) ?? 0, eventMs));
+      }
+      if (this.pending.size > 0) this.flushTimer ??= setTimeout(() => void this.flushPending(), EVENT_COALESCE_MS);
+    }
   }
 }
 
