@@ -47,8 +47,8 @@ let root: protobuf.Root | undefined;
 
 /**
  * The methods of one CRI service, for the server (and the operator endpoint). The client loads the
- * package through proto-loader instead (proto.ts): grpc-js wants its package definition, which
- * costs the server some 4 MiB (message descriptors it never reads) for nothing.
+ * package through proto-loader instead (proto.ts): grpc-js wants its package definition, whose
+ * descriptor of every message the server would never read (about 2 MiB of its RSS).
  */
 export function criService(name: CriServiceName): Record<string, CriMethodDefinition> {
   let service = services.get(name);
@@ -76,7 +76,8 @@ export function criService(name: CriServiceName): Record<string, CriMethodDefini
   return service;
 }
 
-const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true, oneofs: true };
+/** LOADER_OPTIONS as protobufjs's toObject reads them (field names are camelCase in api.json already). */
+const { keepCase: _keepCase, ...TO_OBJECT } = LOADER_OPTIONS as protobuf.IConversionOptions & { keepCase?: boolean };
 
 function serializer(type: protobuf.Type): (value: unknown) => Buffer {
   return (value) => {

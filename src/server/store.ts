@@ -350,9 +350,19 @@ export class ContainerStore {
     // usually arrive while mascri's own write is still running; the window lets that write's refresh
     // start, so the flush can see the event is already covered and skip a second look.
     const eventMs = event.timeNano !== undefined ? event.timeNano / 1e6 : Date.now();
-    this.pending.set(id, Math.max(this.pending.get(id) ?? 0, eventMs));
+    keepNewest(this.pending, id, eventMs);
     if (attributes?.name) this.eventNames.set(id, attributes.name);
+    this.scheduleFlush();
+  }
+
+  /** Starts the coalescing window, unless one is open: its end looks at everything pending. */
+  private scheduleFlush(): void {
     this.flushTimer ??= setTimeout(() => void this.flushPending(), EVENT_COALESCE_MS);
+  }
+
+  /** True while one of mascri's writes runs on the container, by its ID or the name its events gave. */
+  private heldByWrite(id: string): boolean {
+    return this.writing.has(id) || this.writing.has(this.eventNames.get(id) ?? id);
   }
 
   private async flushPending(): Promise<void> {
@@ -367,8 +377,8 @@ export class ContainerStore {
         continue;
       }
       // A write on it is running: the look that follows the write will see this; if not, one is made after it.
-      if (this.writing.has(id) || this.writing.has(this.eventNames.get(id) ?? id)) {
-        this.deferred.set(id, Math.max(this.deferred.get(id) ?? 0, eventMs));
+      if (this.heldByWrite(id)) {
+        keepNewest(this.deferred, id, eventMs);
         continue;
       }
       handled.set(id, eventMs);
@@ -408,13 +418,18 @@ export class ContainerStore {
       }
       // Back to the events waiting for a look; the coalescing window lets the write's own look be asked for first.
       for (const [id, eventMs] of [...this.deferred]) {
-        if (this.writing.has(id) || this.writing.has(this.eventNames.get(id) ?? id)) continue;
+        if (this.heldByWrite(id)) continue;
         this.deferred.delete(id);
-        this.pending.set(id, Math.max(this.pending.get(id) ?? 0, eventMs));
+        keepNewest(this.pending, id, eventMs);
       }
-      if (this.pending.size > 0) this.flushTimer ??= setTimeout(() => void this.flushPending(), EVENT_COALESCE_MS);
+      if (this.pending.size > 0) this.scheduleFlush();
     }
   }
+}
+
+/** Keeps the newest event time (ms) of a container in `times`. */
+function keepNewest(times: Map<string, number>, id: string, eventMs: number): void {
+  times.set(id, Math.max(times.get(id) ?? 0, eventMs));
 }
 
 /**
