@@ -4,6 +4,7 @@ import { utf8Length } from '../common/utf8.js';
 import {
   LABEL_ANNOTATIONS,
   LABEL_CONFIG,
+  LABEL_CREATED,
   LABEL_INSTANCE,
   LABEL_LOG_DIRECTORY,
   LABEL_PART_BYTES,
@@ -137,6 +138,16 @@ describe('sandbox and container labels', () => {
     assert.equal(getValue({ 'k.parts': '1,json', 'k.0': '"a\\nb"' }, 'k'), 'a\nb');
     assert.equal(getValue({ 'k.parts': 'x', 'k.0': 'a' }, 'k'), undefined);
     assert.equal(getValue({}, 'k'), undefined);
+  });
+
+  test('the time mascri made the object comes back as written; objects of earlier versions have none', () => {
+    const created = '2026-12-07T15:30:00.123Z';
+    const sandbox = sandboxLabels(sandboxInput({ created }));
+    assert.equal(sandbox[LABEL_CREATED], created);
+    assert.equal(decodeSandboxLabels(throughDocker(sandbox))?.created, created);
+    const container = containerLabels({ sandboxId: 's', metadata: { name: 'c', attempt: 0 }, labels: {}, annotations: {}, logPath: '', image: 'i', config: {}, pod: { name: 'p', namespace: 'ns', uid: 'u' }, created });
+    assert.equal(decodeContainerLabels(throughDocker(container))?.created, created);
+    assert.equal('created' in decodeSandboxLabels(sandboxLabels(sandboxInput()))!, false);
   });
 
   test("a user label with mascri's prefix is not mirrored: mascri's own labels win", () => {

@@ -26,6 +26,8 @@ export const LABEL_LOG_DIRECTORY = 'io.mascri.log-directory';
 export const LABEL_LOG_PATH = 'io.mascri.log-path';
 export const LABEL_RUNTIME_HANDLER = 'io.mascri.runtime-handler';
 export const LABEL_IMAGE = 'io.mascri.image';
+/** When mascri made the object (RFC 3339): its CRI created_at, the same before and after Docker's inspect is in. */
+export const LABEL_CREATED = 'io.mascri.created';
 /** The `mascri serve --instance` that made the container; absent for the default instance. */
 export const LABEL_INSTANCE = 'io.mascri.instance';
 /** The Kubernetes labels cri-dockerd sets, for tools that look for them. */
@@ -59,6 +61,8 @@ export interface SandboxLabelInput {
   runtimeHandler: string;
   /** The creation config, kept whole (JSON). */
   config: unknown;
+  /** When mascri made it (RFC 3339), the CRI created_at; absent on objects made before it was kept, where Docker's Created stands. */
+  created?: string;
   /** The serving instance (`mascri serve --instance`); '' or absent for the default one, which sets no label. */
   instance?: string;
 }
@@ -80,6 +84,7 @@ export function sandboxLabels(input: SandboxLabelInput): Record<string, string> 
       [LABEL_LOG_DIRECTORY]: input.logDirectory,
       [LABEL_RUNTIME_HANDLER]: input.runtimeHandler,
       [LABEL_CONFIG]: JSON.stringify(input.config),
+      ...createdLabel(input.created),
       ...instanceLabel(input.instance),
     },
   );
@@ -96,6 +101,7 @@ export function decodeSandboxLabels(labels: Record<string, string> | null | unde
     logDirectory: getValue(labels, LABEL_LOG_DIRECTORY) ?? '',
     runtimeHandler: getValue(labels, LABEL_RUNTIME_HANDLER) ?? '',
     config: parseJson(getValue(labels, LABEL_CONFIG), {}),
+    ...createdField(labels),
   };
 }
 
@@ -195,6 +201,8 @@ export interface ContainerLabelInput {
   config: unknown;
   /** The sandbox's pod metadata, for the Kubernetes labels tools look for. */
   pod: { name: string; namespace: string; uid: string };
+  /** When mascri made it (RFC 3339), the CRI created_at; absent on objects made before it was kept, where Docker's Created stands. */
+  created?: string;
   /** The serving instance (`mascri serve --instance`); '' or absent for the default one, which sets no label. */
   instance?: string;
 }
@@ -218,6 +226,7 @@ export function containerLabels(input: ContainerLabelInput): Record<string, stri
       [LABEL_LOG_PATH]: input.logPath,
       [LABEL_IMAGE]: input.image,
       [LABEL_CONFIG]: JSON.stringify(input.config),
+      ...createdLabel(input.created),
       ...instanceLabel(input.instance),
     },
   );
@@ -236,7 +245,17 @@ export function decodeContainerLabels(labels: Record<string, string> | null | un
     image: getValue(labels, LABEL_IMAGE) ?? '',
     config: parseJson(getValue(labels, LABEL_CONFIG), {}),
     pod: { name: labels[LABEL_POD_NAME] ?? '', namespace: labels[LABEL_POD_NAMESPACE] ?? '', uid: labels[LABEL_POD_UID] ?? '' },
+    ...createdField(labels),
   };
+}
+
+function createdLabel(created: string | undefined): Record<string, string> {
+  return created ? { [LABEL_CREATED]: created } : {};
+}
+
+function createdField(labels: Record<string, string>): { created?: string } {
+  const created = labels[LABEL_CREATED];
+  return created ? { created } : {};
 }
 
 function instanceLabel(instance: string | undefined): Record<string, string> {

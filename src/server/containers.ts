@@ -70,6 +70,8 @@ export class ContainerService {
       const logPath = resolveLogPath(sandbox.meta.logDirectory, config.logPath);
       await refuseSymlinkedLogPath(sandbox.meta.logDirectory, logPath, config.logPath);
       const sandboxConfig = sandbox.meta.config as Partial<PodSandboxConfig__Output>;
+      // Its created_at, chosen here (as containerd does) so lists answer the same before and after Docker's inspect is in.
+      const at = new Date();
       const labels = containerLabels({
         sandboxId: sandbox.inspect.Id,
         metadata: { name: config.metadata!.name, attempt: config.metadata!.attempt },
@@ -79,6 +81,7 @@ export class ContainerService {
         image: imageRef,
         config: storedConfig(config),
         pod: { name: pod.name, namespace: pod.namespace, uid: pod.uid },
+        created: at.toISOString(),
         instance,
       });
       const host = await this.ctx.host.get();
@@ -98,7 +101,6 @@ export class ContainerService {
       this.ctx.crash.reached('CreateContainer', 'log-directory-made');
       try {
         // --pull never: the CRI pulls first; an absent image is the caller's NOT_FOUND, not a surprise pull.
-        const at = new Date();
         const containerId = await this.ctx.store.whileWriting([name], () => this.ctx.docker.containers.create(['--pull', 'never', ...plan.args], labels, plan.hostConfig));
         this.ctx.crash.reached('CreateContainer', 'docker-create-done');
         const checks = plan.hostConfig ? extrasToCheck(plan.hostConfig).filter((kind) => !this.extrasKept.has(kind)) : [];
@@ -286,7 +288,7 @@ function buildContainerEntry({ inspect, meta }: ContainerRecord): Container {
     imageRef: inspect.Image,
     imageId: inspect.Image,
     state: containerState(inspect.State),
-    createdAt: dockerTimeToNanos(inspect.Created),
+    createdAt: dockerTimeToNanos(meta.created ?? inspect.Created),
     labels: meta.labels,
     annotations: meta.annotations,
   };

@@ -58,6 +58,8 @@ export class SandboxService {
       const dockerRuntime = await this.dockerRuntimeFor(request.runtimeHandler);
       const host = await this.ctx.host.get();
       await this.ensurePodInfraImage();
+      // Its created_at, chosen here (as containerd does) so lists answer the same before and after Docker's inspect is in.
+      const at = new Date();
       const labels = sandboxLabels({
         metadata,
         labels: config.labels ?? {},
@@ -65,6 +67,7 @@ export class SandboxService {
         logDirectory: config.logDirectory ?? '',
         runtimeHandler: request.runtimeHandler ?? '',
         config: storedConfig(config),
+        created: at.toISOString(),
         instance,
       });
       const plan = sandboxRunPlan({ config, name, image: this.ctx.options.podInfraImage, host, dockerRuntime });
@@ -74,7 +77,6 @@ export class SandboxService {
       this.ctx.crash.reached('RunPodSandbox', 'log-directory-made');
       try {
         let id: string;
-        const at = new Date();
         try {
           id = await this.ctx.store.whileWriting([name], () => this.ctx.docker.containers.run(['--pull', 'never', ...plan.args], labels));
         } catch (error) {
@@ -222,7 +224,7 @@ function buildPodSandboxEntry({ inspect, meta }: SandboxRecord): PodSandbox {
     id: inspect.Id,
     metadata: meta.metadata,
     state: inspect.State.Running ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY',
-    createdAt: dockerTimeToNanos(inspect.Created),
+    createdAt: dockerTimeToNanos(meta.created ?? inspect.Created),
     labels: meta.labels,
     annotations: meta.annotations,
     runtimeHandler: meta.runtimeHandler,

@@ -40,9 +40,14 @@ describe('containers over gRPC', () => {
   test('create, start, status, list, stop and remove one container', async () => {
     const { id: podId, config: podConfig } = await pod('life');
     const id = await create(podId, podConfig, shellContainer('sleeper', 'sleep 1000', { labels: { role: 'sleeper' }, annotations: { 'example.com/a': 'b' } }));
+    const createdAt = async () => (await server.client.callRuntime('ListContainers', { filter: { id } })).containers[0]?.createdAt;
+    const listedFirst = await createdAt();
     const createdStatus = (await server.client.callRuntime('ContainerStatus', { containerId: id })).status!;
     assert.equal(createdStatus.state, 'CONTAINER_CREATED');
     assert.equal(createdStatus.startedAt, '0');
+    // Lists answer before Docker's inspect is in, the status after it: created_at is one value throughout.
+    assert.equal(createdStatus.createdAt, listedFirst);
+    assert.equal(await createdAt(), listedFirst);
 
     const names = await docker(['ps', '-a', '--filter', `id=${id}`, '--format', '{{.Names}}']);
     const meta = (podConfig as { metadata: { name: string; namespace: string; uid: string } }).metadata;

@@ -36,6 +36,7 @@ describe('pod sandboxes over gRPC', () => {
     });
     const id = await run(config);
     assert.match(id, /^[0-9a-f]{64}$/);
+    const listedCreatedAt = (await server.client.callRuntime('ListPodSandbox', { filter: { id } })).items[0]?.createdAt;
 
     const names = await docker(['ps', '--filter', `id=${id}`, '--format', '{{.Names}}']);
     const meta = config.metadata;
@@ -64,6 +65,8 @@ describe('pod sandboxes over gRPC', () => {
     assert.equal(status.linux!.namespaces!.options!.network, 'POD');
     const createdMs = Number(BigInt(status.createdAt) / 1_000_000n);
     assert.ok(Math.abs(createdMs - Date.now()) < 120_000, 'created_at is in nanoseconds');
+    // The list answered before Docker's inspect was in, the status after it: created_at is one value throughout.
+    assert.equal(status.createdAt, listedCreatedAt);
     const verbose = JSON.parse(info.info!);
     assert.equal(verbose.docker.Id, id);
     assert.equal(verbose.pid, inspect.State.Pid);
