@@ -32,6 +32,12 @@ import { isEmptyFilter, matchesIdPrefix, matchesLabelSelector } from './filters.
 import { allContainers, findContainer, findSandbox, oncePerInspect, type ContainerRecord } from './lookup.js';
 import { prepareHostMounts } from './mounts.js';
 
+/**
+ * How long a created container's inspect waits for the StartContainer that usually follows (a
+ * kubelet sends it within milliseconds) before it is made on its own.
+ */
+export const CREATE_LOOK_AFTER_MS = 200;
+
 /** CreateContainer, StartContainer, StopContainer, RemoveContainer, ContainerStatus, ListContainers, ReopenContainerLog. */
 export class ContainerService {
   /** The unfiltered answer (a kubelet's relist), kept while the store has not changed. */
@@ -114,10 +120,11 @@ export class ContainerService {
           }
           for (const kind of checks) this.extrasKept.add(kind);
         } else {
-          // Nothing to check: lists show the container at once, and Docker's inspect runs meanwhile
-          // (its status and StartContainer wait for it).
+          // Nothing to check: lists show the container at once. Docker's inspect waits for the
+          // StartContainer a kubelet sends next, whose own inspect then covers both (one docker
+          // call less per pod), or for a lookup (its status waits for it), or CREATE_LOOK_AFTER_MS.
           const imageId = this.ctx.images.find(imageRef)?.Id ?? '';
-          void this.ctx.store.settleInBackground(containerId, () => madeInspect({ id: containerId, name, image: imageRef, imageId, labels, started: false, at }));
+          void this.ctx.store.settleInBackground(containerId, () => madeInspect({ id: containerId, name, image: imageRef, imageId, labels, started: false, at }), undefined, { lookAfterMs: CREATE_LOOK_AFTER_MS });
         }
         this.ctx.crash.reached('CreateContainer', 'checked');
         return { containerId };

@@ -137,3 +137,52 @@ test('refreshes asked for while a look runs are made together by the next one; a
     store.stop();
   }
 });
+
+test('a look put off (lookAfterMs): the next write\'s look covers both, a lookup makes it at once, else it is made after the delay', async (t) => {
+  const { docker, store, id } = await storeWithContainer();
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const made = () => madeInspect({ id, name: 'k8s_app_pod_ns_uid_0', image: 'busybox', imageId: '', labels: { [LABEL_TYPE]: 'container' }, started: false, at: AT });
+    const changes: StoreChange[] = [];
+    store.onChange((change) => changes.push(change));
+    const inspects = () => docker.callsOf('containers.inspect').length;
+    const before = inspects();
+
+    // create, then start: one look, and listeners hear created and running from it
+    const createSettled = store.settleInBackground(id, made, undefined, { lookAfterMs: 200 });
+    await Promise.resolve();
+    assert.equal(inspects(), before, 'no look yet');
+    await docker.containers.start(id);
+    const startSettled = store.settleInBackground(id, (held) => startedInspect(held!, AT));
+    assert.equal((await startSettled)?.State.Status, 'running');
+    assert.equal((await createSettled)?.State.Status, 'running', 'the create\'s settle is answered by the start\'s look');
+    assert.equal(inspects(), before + 1, 'one docker inspect for both writes');
+    assert.deepEqual(changes.map((c) => [c.before?.State.Status, c.after?.State.Status]), [[undefined, 'running']]);
+
+    // a lookup does not wait for the delay
+    await docker.containers.stop([id], 1);
+    store.settleInBackground(id, made, undefined, { lookAfterMs: 200 });
+    assert.equal((await store.lookup(id))?.State.Status, 'exited', 'the lookup made the look and answers Docker\'s inspect');
+    assert.equal(inspects(), before + 2);
+
+    // nothing asks: the look is made once the delay is over
+    const alone = store.settleInBackground(id, made, undefined, { lookAfterMs: 200 });
+    t.mock.timers.tick(199);
+    assert.equal(inspects(), before + 2);
+    t.mock.timers.tick(1);
+    assert.equal((await alone)?.State.Status, 'exited');
+    assert.equal(inspects(), before + 3);
+    assert.equal(store.isProvisional(id), false);
+  } finally {
+    store.stop();
+  }
+});
+
+test('a look put off is not made once the store stops; its waiters are answered', async () => {
+  const { docker, store, id } = await storeWithContainer();
+  const before = docker.callsOf('containers.inspect').length;
+  const settled = store.settleInBackground(id, () => madeInspect({ id, name: 'x', image: 'busybox', imageId: '', labels: { [LABEL_TYPE]: 'container' }, started: false, at: AT }), undefined, { lookAfterMs: 60_000 });
+  store.stop();
+  assert.equal(await settled, undefined);
+  assert.equal(docker.callsOf('containers.inspect').length, before);
+});

@@ -14,6 +14,16 @@ export interface StoreChange {
   after: DockerContainerInspect | undefined;
 }
 
+/** Callers waiting for a look at one container. */
+type Waiter = { resolve: (inspect: DockerContainerInspect | undefined) => void; reject: (error: unknown) => void };
+
+/** A look a write put off (see ContainerStore.refreshLater): `now` makes it at once. */
+interface LookLater {
+  waiters: Waiter[];
+  timer: NodeJS.Timeout;
+  now: () => void;
+}
+
 /** How long events are gathered before one inspect looks at every container they name. */
 const EVENT_COALESCE_MS = 50;
 
@@ -59,8 +69,10 @@ export class ContainerStore {
   /** Looks at Docker that answered writes started and did not wait for: lookups of the ID wait for them. */
   private readonly settling = new Map<string, Promise<DockerContainerInspect | undefined>>();
   /** Refreshes waiting for the next look, by full container ID (see refresh). */
-  private refreshQueue = new Map<string, Array<{ resolve: (inspect: DockerContainerInspect | undefined) => void; reject: (error: unknown) => void }>>();
+  private refreshQueue = new Map<string, Waiter[]>();
   private refreshing = false;
+  /** Looks a write put off (see settleInBackground's lookAfterMs), by container ID: `now` makes one at once. */
+  private readonly lookLater = new Map<string, LookLater>();
 
   constructor(
     private readonly docker: DockerAdapter,
@@ -87,6 +99,12 @@ export class ContainerStore {
   stop(): void {
     this.events.stop();
     clearTimeout(this.flushTimer);
+    // Looks put off are not made: the server is stopping.
+    for (const later of this.lookLater.values()) {
+      clearTimeout(later.timer);
+      for (const waiter of later.waiters) waiter.resolve(undefined);
+    }
+    this.lookLater.clear();
   }
 
   /** Grows by one on every change; answers built from the store are valid while it stays the same. */
@@ -136,6 +154,7 @@ export class ContainerStore {
     if (inMemory) {
       const settling = this.settling.get(inMemory.Id);
       if (!settling && !this.provisional.has(inMemory)) return inMemory;
+      this.lookLater.get(inMemory.Id)?.now();
       await settling;
       // Docker's answer did not come (the daemon went away): ask again rather than answer a made-up inspect.
       if (this.isProvisional(inMemory.Id)) return this.refresh(inMemory.Id);
@@ -164,11 +183,41 @@ export class ContainerStore {
   refresh(id: string): Promise<DockerContainerInspect | undefined> {
     // The look starts now or after the one running: either way after any event that came before this.
     this.refreshedAt.set(id, Date.now());
-    return new Promise((resolve, reject) => {
+    const answer = new Promise<DockerContainerInspect | undefined>((resolve, reject) => {
       const waiting = this.refreshQueue.get(id);
       if (waiting) waiting.push({ resolve, reject });
       else this.refreshQueue.set(id, [{ resolve, reject }]);
-      this.startRefreshes();
+    });
+    // A look put off for this container is made by this one.
+    this.lookLater.get(id)?.now();
+    this.startRefreshes();
+    return answer;
+  }
+
+  /**
+   * A refresh made in `ms`, or sooner: at the first lookup of the ID, or with the next refresh of it
+   * (the write that follows, say a StartContainer after its CreateContainer, whose look then covers
+   * both). Events about the container until then are left to it.
+   */
+  private refreshLater(id: string, ms: number): Promise<DockerContainerInspect | undefined> {
+    this.refreshedAt.set(id, Date.now());
+    return new Promise((resolve, reject) => {
+      const waiting = this.lookLater.get(id);
+      if (waiting) {
+        waiting.waiters.push({ resolve, reject });
+        return;
+      }
+      const later: LookLater = {
+        waiters: [{ resolve, reject }],
+        timer: setTimeout(() => later.now(), ms).unref(),
+        now: () => {
+          clearTimeout(later.timer);
+          this.lookLater.delete(id);
+          const look = this.refresh(id);
+          for (const waiter of later.waiters) look.then(waiter.resolve, waiter.reject);
+        },
+      };
+      this.lookLater.set(id, later);
     });
   }
 
@@ -205,12 +254,14 @@ export class ContainerStore {
    * background. Lookups of the ID (statuses, the next write) wait for that look: what they read is
    * Docker's own answer, and what `afterLook` did with it is done. Listeners (GetContainerEvents, the
    * log copier) hear of the change only from that answer. Answers the look (undefined if it failed:
-   * the next event or resync catches up).
+   * the next event or resync catches up). With `lookAfterMs`, the look waits that long unless a
+   * lookup or the next write on the container asks for it first (see refreshLater).
    */
   settleInBackground(
     id: string,
     known: (current: DockerContainerInspect | undefined) => DockerContainerInspect,
     afterLook?: (inspect: DockerContainerInspect | undefined) => Promise<void>,
+    options: { lookAfterMs?: number } = {},
   ): Promise<DockerContainerInspect | undefined> {
     const seq = this.core.begin();
     try {
@@ -220,7 +271,7 @@ export class ContainerStore {
     } finally {
       this.core.finish(seq);
     }
-    const settled = this.refresh(id)
+    const settled = (options.lookAfterMs ? this.refreshLater(id, options.lookAfterMs) : this.refresh(id))
       .catch((error: unknown) => {
         this.log.debug('inspect after a write failed; the next event or resync will catch up', { container: id, error: String(error) });
         return undefined;
@@ -242,6 +293,7 @@ export class ContainerStore {
    * look that failed is made again). For what reads more than lists show, such as pids for stats.
    */
   async allSettled(): Promise<DockerContainerInspect[]> {
+    for (const later of [...this.lookLater.values()]) later.now();
     await Promise.all(this.settling.values());
     const madeUp = this.core.values().filter((inspect) => this.provisional.has(inspect));
     await Promise.all(madeUp.map((inspect) => this.refresh(inspect.Id).catch(() => undefined)));
