@@ -3,7 +3,7 @@ import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { diskUsage, LocalHost } from './host.js';
+import { diskUsage, LocalHost, readSmallText } from './host.js';
 
 test('disk usage counts allocated blocks and inodes, hard links once, without following symlinks', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mascri-layer-'));
@@ -16,6 +16,40 @@ test('disk usage counts allocated blocks and inodes, hard links once, without fo
     assert.equal(usage.inodes, 4n, 'dir, sub, data (once), the symlink');
     assert.ok(usage.bytes >= 64n * 1024n, `${usage.bytes} bytes`);
     assert.ok(usage.bytes < 1024n * 1024n, 'the symlink target is not walked');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('small-file reads return the whole text across their 4 KiB buffer, a multi-byte character split included', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mascri-small-'));
+  try {
+    const texts: Record<string, string> = {
+      empty: '',
+      line: '12345\n',
+      exact: 'a'.repeat(4096),
+      over: 'b'.repeat(4095) + 'é' + 'c'.repeat(10), // 'é' is 2 bytes: its first byte ends the first 4 KiB
+      large: 'memory.stat '.repeat(2000),
+    };
+    for (const [name, text] of Object.entries(texts)) writeFileSync(join(dir, name), text);
+    for (const [name, text] of Object.entries(texts)) assert.equal(await readSmallText(join(dir, name)), text, name);
+    assert.equal(await readSmallText(join(dir, 'absent')), undefined);
+    assert.equal(await readSmallText(dir), undefined, 'a directory cannot be read');
+    const status = await readSmallText('/proc/self/status'); // size 0 in stat, like every /proc and cgroup file
+    assert.match(status ?? '', /^Name:.*\n[\s\S]*VmRSS:/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('many small-file reads at once all answer, each its own file, and later reads still run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mascri-small-'));
+  try {
+    for (let i = 0; i < 50; i++) writeFileSync(join(dir, String(i)), `file ${i}\n`.repeat(i * 20));
+    const paths = Array.from({ length: 200 }, (_, i) => join(dir, String(i % 60))); // 10 of each 60 do not exist
+    const texts = await Promise.all(paths.map((path) => readSmallText(path)));
+    texts.forEach((text, i) => assert.equal(text, i % 60 < 50 ? `file ${i % 60}\n`.repeat((i % 60) * 20) : undefined, paths[i]));
+    assert.equal(await readSmallText(join(dir, '7')), 'file 7\n'.repeat(140));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
