@@ -1,4 +1,6 @@
 /** Structured logging: one JSON object per line on stderr, filtered by level. */
+import { isoTime } from './time.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -36,7 +38,7 @@ export class Logger {
 
   private log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
-    this.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...this.base, ...fields }));
+    this.write(JSON.stringify({ time: isoTime(), level, msg, ...this.base, ...fields }));
   }
 }
 

@@ -31,6 +31,7 @@ import { warnOnce } from './warn-once.js';
 import { isEmptyFilter, matchesIdPrefix, matchesLabelSelector } from './filters.js';
 import { allContainers, findContainer, findSandbox, oncePerInspect, type ContainerRecord } from './lookup.js';
 import { prepareHostMounts } from './mounts.js';
+import { isoTime } from '../common/time.js';
 
 /**
  * How long a created container's inspect waits for the StartContainer that usually follows (a
@@ -87,7 +88,7 @@ export class ContainerService {
         image: imageRef,
         config: storedConfig(config),
         pod: { name: pod.name, namespace: pod.namespace, uid: pod.uid },
-        created: at.toISOString(),
+        created: isoTime(at),
         instance,
       });
       const host = await this.ctx.host.get();

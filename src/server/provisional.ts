@@ -1,3 +1,4 @@
+import { isoTime } from '../common/time.js';
 import type { DockerContainerInspect } from '../docker/types.js';
 
 /** What a create or run knows of the container it made, before Docker is asked. */
@@ -23,7 +24,7 @@ const NEVER = '0001-01-01T00:00:00Z';
  * ContainerStore.settleInBackground): what lists show until Docker's own answer is in. Pure.
  */
 export function madeInspect(made: MadeContainer): DockerContainerInspect {
-  const at = made.at.toISOString();
+  const at = isoTime(made.at);
   return {
     Id: made.id,
     Name: `/${made.name}`,
@@ -52,6 +53,6 @@ export function madeInspect(made: MadeContainer): DockerContainerInspect {
 export function startedInspect(before: DockerContainerInspect, at: Date): DockerContainerInspect {
   return {
     ...before,
-    State: { ...before.State, Status: 'running', Running: true, Paused: false, Restarting: false, Dead: false, ExitCode: 0, Error: '', StartedAt: at.toISOString(), FinishedAt: NEVER },
+    State: { ...before.State, Status: 'running', Running: true, Paused: false, Restarting: false, Dead: false, ExitCode: 0, Error: '', StartedAt: isoTime(at), FinishedAt: NEVER },
   };
 }

@@ -24,6 +24,7 @@ import { madeInspect } from './provisional.js';
 import { warnOnce } from './warn-once.js';
 import { allContainers, allSandboxes, findSandbox, oncePerInspect, type SandboxRecord } from './lookup.js';
 import { isEmptyFilter, matchesIdPrefix, matchesLabelSelector } from './filters.js';
+import { isoTime } from '../common/time.js';
 
 /** Seconds a pause container gets to exit on SIGTERM before SIGKILL (it exits at once). */
 const PAUSE_STOP_GRACE_SECONDS = 10;
@@ -67,7 +68,7 @@ export class SandboxService {
         logDirectory: config.logDirectory ?? '',
         runtimeHandler: request.runtimeHandler ?? '',
         config: storedConfig(config),
-        created: at.toISOString(),
+        created: isoTime(at),
         instance,
       });
       const plan = sandboxRunPlan({ config, name, image: this.ctx.options.podInfraImage, host, dockerRuntime });
