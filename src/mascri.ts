@@ -59,6 +59,8 @@ async function serve(options: ServeOptions): Promise<void> {
       streamIdleTimeoutMs,
       http,
       log,
+      // bin/mascri runs node with --expose-gc for this: memory a burst left is given back once quiet.
+      collectGarbage: typeof globalThis.gc === 'function' ? () => void globalThis.gc!() : undefined,
     });
   } catch (error) {
     const message = error instanceof MascriError || error instanceof Error ? error.message : String(error);

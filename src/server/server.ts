@@ -26,6 +26,7 @@ import { RuntimeInfoService } from './runtime-info.js';
 import type { HttpAddress } from './operator/address.js';
 import type { OperatorServer } from './operator/http-server.js';
 import type { RuntimeMetrics } from './operator/runtime-metrics.js';
+import { IdleCollector } from './idle-collector.js';
 import { InstanceClaim } from './instance-lock.js';
 import { prepareSocketPath } from './socket.js';
 import { GrpcServer, type GrpcMethod, type GrpcStatus, type ServerStreamCall, type StreamImplementation, type UnaryImplementation } from './transport/grpc-server.js';
@@ -51,6 +52,8 @@ export interface StartOptions extends Omit<ServerOptions, 'instance'> {
   streamingClock?: () => number;
   /** Where the operator endpoint (/healthz, /metrics, CRI as JSON) listens; off when absent. */
   http?: HttpAddress;
+  /** One full garbage collection: given, the heap a burst grew is collected once the calls are quiet (IdleCollector). */
+  collectGarbage?: () => void;
 }
 
 /** How long a new server waits for the docker calls a killed server of its instance left running. */
@@ -84,6 +87,7 @@ export class MascriServer {
   private claim?: InstanceClaim;
   /** The operator endpoint, when `--http` was given. */
   operator?: OperatorServer;
+  private idle?: IdleCollector;
   private constructor(
     private readonly grpcServer: GrpcServer,
     readonly endpoint: string,
@@ -114,6 +118,7 @@ export class MascriServer {
     let streaming: StreamingService | undefined;
     let operator: OperatorServer | undefined;
     let server: GrpcServer | undefined;
+    let idle: IdleCollector | undefined;
     let bound = false;
     // Metrics are read only through the operator endpoint: without --http neither they nor prom-client are loaded.
     let metrics: RuntimeMetrics | undefined;
@@ -148,7 +153,14 @@ export class MascriServer {
       const stats = new StatsService(ctx);
       streaming = await StreamingService.start({ address: options.streamingAddress ?? DEFAULT_STREAMING_ADDRESS, ctx, idleTimeoutMs: options.streamIdleTimeoutMs, now: options.streamingClock });
       const handlers = createCriHandlers({ runtimeInfo, images, sandboxes, containers, exec, events, stats, streaming });
-      const observe: RpcObserver | undefined = metrics && ((method, code, ms) => metrics.observeRpc(method, code, ms));
+      idle = options.collectGarbage && new IdleCollector({ collect: options.collectGarbage, log: options.log });
+      const observe: RpcObserver | undefined =
+        metrics || idle
+          ? (method, code, ms) => {
+              idle?.callEnded();
+              metrics?.observeRpc(method, code, ms);
+            }
+          : undefined;
 
       server = new GrpcServer({
         maxReceiveMessageBytes: MAX_REQUEST_BYTES,
@@ -180,6 +192,8 @@ export class MascriServer {
       mascri.streaming = streaming;
       mascri.claim = claim;
       mascri.operator = operator;
+      mascri.idle = idle;
+      idle?.start();
       return mascri;
     } catch (error) {
       // Undo whatever started: no event stream, log copier or listener may outlive a failed start.
@@ -203,6 +217,7 @@ export class MascriServer {
     await Promise.race([this.grpcServer.shutdown(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
     this.grpcServer.forceShutdown();
+    this.idle?.stop();
     await this.streaming?.close();
     await this.operator?.close();
     this.ctx.store.stop();

@@ -1,0 +1,98 @@
+import { getHeapStatistics } from 'node:v8';
+import type { Logger } from '../common/logger.js';
+
+/**
+ * Gives back the memory a burst of work left in V8's heap, once the server is quiet.
+ *
+ * After pod starts, a ListContainerStats of many containers or a relist of a hundred containers,
+ * V8 keeps the old-generation pages it grew to: what lives is a third smaller, but V8 collects
+ * again only when the heap grows further, and its memory reducer, which would shrink it, starts
+ * by itself only after the first collections of a process. Two full collections, about 10 ms each
+ * with mascri's heap, return those pages (the second releases what the first one's sweep freed).
+ * They run on a timer when the heap has grown by `growthBytes` since the last one and no call has
+ * ended for `quietMs`, at most once per `minIntervalMs`: not while a burst of calls is answered,
+ * and not at all while nothing grows.
+ */
+export interface IdleCollectorOptions {
+  /** One full garbage collection (node's `gc` with --expose-gc, as bin/mascri runs node). */
+  collect: () => void;
+  /** The heap's committed size in bytes. */
+  heapBytes?: () => number;
+  now?: () => number;
+  log?: Logger;
+  /** How often the heap is looked at. */
+  checkEveryMs?: number;
+  /** How long no call may have ended before collecting. */
+  quietMs?: number;
+  /** How much the heap must have grown since the last collection (or the start). */
+  growthBytes?: number;
+  /** The least time between two collections. */
+  minIntervalMs?: number;
+}
+
+export const IDLE_COLLECT_DEFAULTS = { checkEveryMs: 2000, quietMs: 1000, growthBytes: 2 * 1024 * 1024, minIntervalMs: 10_000 };
+
+export class IdleCollector {
+  private readonly collectOnce: () => void;
+  private readonly heapBytes: () => number;
+  private readonly now: () => number;
+  private readonly settings: typeof IDLE_COLLECT_DEFAULTS;
+  private baseline: number;
+  private lastCallEnded = -Infinity;
+  private lastCollected = -Infinity;
+  private timer?: NodeJS.Timeout;
+  /** Collections made, for tests and the debug log. */
+  collections = 0;
+
+  constructor(private readonly options: IdleCollectorOptions) {
+    this.collectOnce = options.collect;
+    this.heapBytes = options.heapBytes ?? (() => getHeapStatistics().total_heap_size);
+    this.now = options.now ?? (() => performance.now());
+    this.settings = {
+      checkEveryMs: options.checkEveryMs ?? IDLE_COLLECT_DEFAULTS.checkEveryMs,
+      quietMs: options.quietMs ?? IDLE_COLLECT_DEFAULTS.quietMs,
+      growthBytes: options.growthBytes ?? IDLE_COLLECT_DEFAULTS.growthBytes,
+      minIntervalMs: options.minIntervalMs ?? IDLE_COLLECT_DEFAULTS.minIntervalMs,
+    };
+    this.baseline = this.heapBytes();
+  }
+
+  /** A call ended (any RPC): collecting waits until the calls have been quiet for a while. */
+  callEnded(): void {
+    this.lastCallEnded = this.now();
+  }
+
+  /** Collects when the heap grew enough and the calls are quiet; true when it did. */
+  check(): boolean {
+    const now = this.now();
+    if (now - this.lastCallEnded < this.settings.quietMs || now - this.lastCollected < this.settings.minIntervalMs) return false;
+    const before = this.heapBytes();
+    if (before < this.baseline + this.settings.growthBytes) {
+      // Shrunk by itself (V8 collected): measure growth from there.
+      if (before < this.baseline) this.baseline = before;
+      return false;
+    }
+    const started = performance.now();
+    this.collectOnce();
+    this.collectOnce();
+    this.lastCollected = this.now();
+    this.baseline = this.heapBytes();
+    this.collections++;
+    this.options.log?.debug('collected garbage while quiet', {
+      heapMiB: `${(before / 1048576).toFixed(1)} -> ${(this.baseline / 1048576).toFixed(1)}`,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    });
+    return true;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.check(), this.settings.checkEveryMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
