@@ -1,4 +1,3 @@
-import { getHeapStatistics } from 'node:v8';
 import type { Logger } from '../common/logger.js';
 
 /**
@@ -46,7 +45,7 @@ export class IdleCollector {
 
   constructor(private readonly options: IdleCollectorOptions) {
     this.collectOnce = options.collect;
-    this.heapBytes = options.heapBytes ?? (() => getHeapStatistics().total_heap_size);
+    this.heapBytes = options.heapBytes ?? (() => process.memoryUsage().heapTotal);
     this.now = options.now ?? (() => performance.now());
     this.settings = {
       checkEveryMs: options.checkEveryMs ?? IDLE_COLLECT_DEFAULTS.checkEveryMs,

@@ -14,10 +14,12 @@ import { checkProcessCommand } from '../../docker/arg-limits.js';
 import { describeCommand, runWithErrorContext } from '../errors.js';
 import { findContainer, findSandbox } from '../lookup.js';
 import { PORT_FORWARD_WS_PROTOCOLS, REMOTE_COMMAND_WS_PROTOCOLS, SPDY_TUNNEL_PREFIX } from '../../streaming/channels.js';
-import { PORT_FORWARD_PROTOCOL, serveSpdyPortForward, serveWebSocketPortForward, type PortForwardTarget } from './port-forward.js';
-import { REMOTE_COMMAND_SPDY_PROTOCOLS, runRemoteCommand, spdyRemoteCommandIO, wsRemoteCommandIO, type RemoteCommandTarget } from './remote-command.js';
-import { SpdyConnection } from '../../streaming/spdy/connection.js';
+import type { PortForwardTarget } from './port-forward.js';
+import type { RemoteCommandTarget } from './remote-command.js';
 import { TOKEN_TTL_MS, TokenCache } from './tokens.js';
+
+/** The modules that serve an upgraded connection (loaded lazily: StreamingService.loadSessions). */
+type SessionModules = typeof import('./port-forward.js') & typeof import('./remote-command.js') & { SpdyConnection: typeof import('../../streaming/spdy/connection.js').SpdyConnection };
 
 export const DEFAULT_STREAMING_ADDRESS = '127.0.0.1:0';
 /** A streaming connection with no traffic either way for this long is closed (the kubelet's default). */
@@ -48,6 +50,7 @@ export class StreamingService {
   private readonly tunnelRequests = new WeakMap<IncomingMessage, string>();
   /** ws, loaded at the first WebSocket upgrade: a node that never streams over WebSocket does not carry it (about 2 MiB). */
   private webSockets?: Promise<{ wss: WebSocketServer; createWebSocketStream: typeof import('ws').createWebSocketStream }>;
+  private sessions?: Promise<SessionModules>;
   private wss?: WebSocketServer;
 
   private constructor(
@@ -134,6 +137,14 @@ export class StreamingService {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** What serves an upgraded connection, loaded at the first one: SPDY (and zlib with it) and the sessions are not in memory before. */
+  private loadSessions(): Promise<SessionModules> {
+    this.sessions ??= Promise.all([import('./port-forward.js'), import('./remote-command.js'), import('../../streaming/spdy/connection.js')]).then(
+      ([portForward, remoteCommand, spdy]) => ({ ...portForward, ...remoteCommand, SpdyConnection: spdy.SpdyConnection }),
+    );
+    return this.sessions;
+  }
+
   private loadWebSockets(): NonNullable<StreamingService['webSockets']> {
     this.webSockets ??= import('ws').then(({ WebSocketServer, createWebSocketStream }) => {
       const wss = new WebSocketServer({
@@ -211,16 +222,17 @@ export class StreamingService {
     }
     // Port forwarding needs the sandbox's PID first: nothing the client sends may arrive before its handlers.
     const ready: Promise<PortForwardTarget | undefined> = pending.kind === 'portforward' ? this.portForwardTarget(pending) : Promise.resolve(undefined);
-    ready.then(
-      (target) => {
-        if (upgrade === 'websocket') this.upgradeWebSocket(req, socket, head, pending, target);
-        else this.upgradeSpdy(req, socket, head, pending, target);
+    Promise.all([ready, this.loadSessions()]).then(
+      ([target, modules]) => {
+        if (upgrade === 'websocket') this.upgradeWebSocket(modules, req, socket, head, pending, target);
+        else this.upgradeSpdy(modules, req, socket, head, pending, target);
       },
       (error: Error) => rejectUpgrade(socket, 500, 'Internal Server Error', `${error.message}\n`),
     );
   }
 
-  private upgradeSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest, target: PortForwardTarget | undefined): void {
+  private upgradeSpdy(modules: SessionModules, req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest, target: PortForwardTarget | undefined): void {
+    const { PORT_FORWARD_PROTOCOL, REMOTE_COMMAND_SPDY_PROTOCOLS, SpdyConnection, serveSpdyPortForward, spdyRemoteCommandIO, runRemoteCommand } = modules;
     const offered = headerList(req.headers['x-stream-protocol-version']);
     const supported: readonly string[] = pending.kind === 'portforward' ? [PORT_FORWARD_PROTOCOL] : REMOTE_COMMAND_SPDY_PROTOCOLS;
     const protocol = offered.length === 0 ? '' : offered.find((p) => supported.includes(p));
@@ -247,7 +259,8 @@ export class StreamingService {
       });
   }
 
-  private upgradeWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest, target: PortForwardTarget | undefined): void {
+  private upgradeWebSocket(modules: SessionModules, req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest, target: PortForwardTarget | undefined): void {
+    const { PORT_FORWARD_PROTOCOL, SpdyConnection, serveSpdyPortForward, serveWebSocketPortForward, runRemoteCommand, wsRemoteCommandIO } = modules;
     const offered = headerList(req.headers['sec-websocket-protocol']);
     let protocol: string | undefined;
     if (pending.kind === 'portforward') {

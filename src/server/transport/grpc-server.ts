@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { gunzipSync, inflateSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { GrpcCode } from '../../common/errors.js';
 import { encodeIndexed, encodeLiteral, encodeLiteralIndexedName } from './hpack.js';
 import { Http2Connection, type ServerStream } from './http2-connection.js';
@@ -103,6 +103,12 @@ function framed(body: Buffer): Buffer {
   out.writeUInt32BE(body.length, 1);
   body.copy(out, 5);
   return out;
+}
+
+/** node:zlib, loaded at the first compressed request (CRI clients do not compress): 1 MiB of the server's memory otherwise. */
+let zlibModule: typeof import('node:zlib') | undefined;
+function zlib(): typeof import('node:zlib') {
+  return (zlibModule ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib'));
 }
 
 class Call implements ServerStreamCall {
@@ -342,8 +348,8 @@ export class GrpcServer {
     }
     const body = bytes.subarray(5);
     if (bytes[0] === 0) return body;
-    if (encoding === 'gzip') return gunzipSync(body, { maxOutputLength: this.options.maxReceiveMessageBytes });
-    if (encoding === 'deflate') return inflateSync(body, { maxOutputLength: this.options.maxReceiveMessageBytes });
+    if (encoding === 'gzip') return zlib().gunzipSync(body, { maxOutputLength: this.options.maxReceiveMessageBytes });
+    if (encoding === 'deflate') return zlib().inflateSync(body, { maxOutputLength: this.options.maxReceiveMessageBytes });
     throw { code: GrpcCode.UNIMPLEMENTED, details: `a request compressed with ${encoding ? `"${encoding}"` : 'no grpc-encoding'}: this server reads gzip and deflate` } satisfies GrpcStatus;
   }
 }
