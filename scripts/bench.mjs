@@ -15,7 +15,6 @@
 // instance (pods, shims, bridge, mounts), the temporary directories.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -106,18 +105,6 @@ function cpuTicks(pid) {
   return Number(fields[11]) + Number(fields[12]); // utime + stime of the process itself
 }
 
-/** A free TCP port on 127.0.0.1, for mascri's operator endpoint (/metrics). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 // --- the runtimes ---------------------------------------------------------------------------
 
 let server;
@@ -125,12 +112,11 @@ let containerd;
 /** The containerd instance while it starts: a clean-up meanwhile waits for it, then stops it. */
 let containerdStarting;
 
-/** mascri serve as a user runs it (bin/mascri's own node flags apply), with /metrics on 127.0.0.1. */
+/** mascri serve as a user runs it (bin/mascri's own node flags apply; no --http: its event-loop delay comes from verbose Status). */
 async function startMascri() {
   const socket = join(dir, 'mascri.sock');
   const endpoint = `unix://${socket}`;
-  const port = await freePort();
-  const args = ['serve', '--listen', endpoint, '--pod-infra-image', PAUSE, '--state-dir', join(dir, 'state'), '--log-level', 'warn', '--instance', INSTANCE, '--http', `127.0.0.1:${port}`];
+  const args = ['serve', '--listen', endpoint, '--pod-infra-image', PAUSE, '--state-dir', join(dir, 'state'), '--log-level', 'warn', '--instance', INSTANCE];
   server = spawn(join(ROOT, 'bin', 'mascri'), args, { stdio: ['ignore', 'ignore', 'inherit'] });
   let exited = false;
   server.on('exit', () => (exited = true));
@@ -140,7 +126,7 @@ async function startMascri() {
       if (existsSync(socket)) {
         try {
           await c.callRuntime('Version', {}, { timeoutMs: 1000 });
-          return { name: 'mascri', endpoint, pid: server.pid, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+          return { name: 'mascri', endpoint, pid: server.pid, eventLoopClient: new CriClient(endpoint, endpoint, 120_000) };
         } catch {
           // not answering yet: try again
         }
@@ -153,15 +139,16 @@ async function startMascri() {
   throw new Error(`mascri serve did not start (is another server serving instance "${INSTANCE}"? BENCH_INSTANCE=... picks another)`);
 }
 
-/** The event loop's delay in mascri serve since the last call, from prom-client's monitor (10 ms resolution; it resets on each scrape). */
+/**
+ * The event loop's delay in mascri serve since the last call: the "eventLoop" of its verbose Status
+ * (node's monitorEventLoopDelay, 10 ms resolution, reset at each such call, so an idle loop reads
+ * about 10 ms).
+ */
 async function eventLoop(rt) {
-  if (!rt.metricsUrl) return undefined;
-  const text = await (await fetch(rt.metricsUrl)).text();
-  const value = (name) => {
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
-    return m ? ms(Number(m[1]) * 1000) : undefined;
-  };
-  return { p50Ms: value('nodejs_eventloop_lag_p50_seconds'), p99Ms: value('nodejs_eventloop_lag_p99_seconds'), maxMs: value('nodejs_eventloop_lag_max_seconds') };
+  if (!rt.eventLoopClient) return undefined;
+  const { info } = await rt.eventLoopClient.callRuntime('Status', { verbose: true });
+  const reading = JSON.parse(info.eventLoop);
+  return { p50Ms: reading.p50Ms, p99Ms: reading.p99Ms, maxMs: reading.maxMs };
 }
 
 // --- pods and reads -------------------------------------------------------------------------
@@ -626,7 +613,7 @@ function printTable() {
   if (failed.length > 0) lines.push(`\npod starts that failed:\n${[...new Set(failed)].join('\n')}`);
   lines.push('');
   lines.push(`RSS: of \`mascri serve\` and of the containerd daemon, at least ${SETTLE_MS / 1000} s after its last start, both runtimes' pods (idle \`sleep\` containers) existing side by side; not of Docker's engine behind mascri, nor of containerd's shims (${k?.rssMiB.shimsWith100Containers ?? 'n/a'} MiB in all with 100 containers).`);
-  lines.push('Event loop delay: prom-client\'s monitor in mascri serve (/metrics), sampling every 10 ms: an idle loop reads about 10 ms.');
+  lines.push('Event loop delay: mascri serve\'s own, from its verbose Status (node\'s monitorEventLoopDelay, sampling every 10 ms): an idle loop reads about 10 ms. mascri runs as deployed, without --http.');
   console.log(lines.join('\n'));
 }
 
@@ -641,6 +628,7 @@ try {
     for (const s of opened) {
       s.c.close();
       s.relister.close();
+      s.rt.eventLoopClient?.close();
     }
   }
   printTable();

@@ -66,6 +66,25 @@ describe('RuntimeInfoService over a fake Docker', () => {
     }
   });
 
+  test('Status verbose shows the event-loop delay, watched from its first call; Status without verbose does not', async () => {
+    const { info, close } = await setup();
+    try {
+      const eventLoop = async (verbose: boolean) => (await info.status(runtimeRequest('Status', { verbose }))).info?.eventLoop;
+      assert.equal(await eventLoop(false), undefined);
+      const first = JSON.parse((await eventLoop(true))!);
+      assert.equal(first.watching, false);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const next = JSON.parse((await eventLoop(true))!);
+      assert.equal(next.watching, true);
+      assert.equal(next.resolutionMs, 10);
+      assert.ok(next.sinceMs >= 40, `since ${next.sinceMs} ms`);
+      for (const key of ['p50Ms', 'p99Ms', 'maxMs']) assert.equal(typeof next[key], 'number', key);
+    } finally {
+      info.close();
+      close();
+    }
+  });
+
   test('the checkpoint RPCs check the request, then refuse saying why', async () => {
     const { info, podSandboxId, containerId, close } = await setup();
     try {

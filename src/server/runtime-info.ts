@@ -11,6 +11,7 @@ import type { StatusResponse } from '../cri/generated/runtime/v1/StatusResponse.
 import type { VersionResponse } from '../cri/generated/runtime/v1/VersionResponse.js';
 import type { RuntimeCondition } from '../cri/generated/runtime/v1/RuntimeCondition.js';
 import type { ServerContext } from './context.js';
+import { EventLoopWatch } from './event-loop-watch.js';
 import { hostSummary } from './host-summary.js';
 import { UNIMPLEMENTED_RPCS } from './cri-methods.js';
 import { runWithErrorContext } from './errors.js';
@@ -61,6 +62,8 @@ export class RuntimeInfoService {
   private readonly versionResponse: VersionResponse;
   /** The pod CIDR the kubelet last sent (UpdateRuntimeConfig) since this server started; '' before. */
   private podCidr = '';
+  /** The event-loop delay verbose Status shows, watched from the first such call. */
+  private readonly eventLoop = new EventLoopWatch();
 
   constructor(private readonly ctx: ServerContext) {
     this.versionResponse = {
@@ -105,8 +108,14 @@ export class RuntimeInfoService {
       info.config = JSON.stringify({ instance: this.ctx.options.instance, podInfraImage: this.ctx.options.podInfraImage, dockerCli: this.ctx.docker.cli.binary, podCidr: this.podCidr });
       if (dockerInfo) info.docker = JSON.stringify(dockerInfo);
       info.host = JSON.stringify(hostSummary(await this.ctx.host.get()));
+      info.eventLoop = JSON.stringify(this.eventLoop.read());
     }
     return { status: { conditions }, info, runtimeHandlers: [{ name: '', features: { recursiveReadOnlyMounts: false, userNamespaces: false } }] };
+  }
+
+  /** Ends what runs in the background (the event-loop watch). */
+  close(): void {
+    this.eventLoop.stop();
   }
 
   /** The cgroup driver as Docker reports it (the kubelet must use the same one). */

@@ -88,6 +88,7 @@ export class MascriServer {
   /** The operator endpoint, when `--http` was given. */
   operator?: OperatorServer;
   private idle?: IdleCollector;
+  private runtimeInfo?: RuntimeInfoService;
   private constructor(
     private readonly grpcServer: GrpcServer,
     readonly endpoint: string,
@@ -193,6 +194,7 @@ export class MascriServer {
       mascri.claim = claim;
       mascri.operator = operator;
       mascri.idle = idle;
+      mascri.runtimeInfo = runtimeInfo;
       idle?.start();
       return mascri;
     } catch (error) {
@@ -218,6 +220,7 @@ export class MascriServer {
     clearTimeout(timer);
     this.grpcServer.forceShutdown();
     this.idle?.stop();
+    this.runtimeInfo?.close();
     await this.streaming?.close();
     await this.operator?.close();
     this.ctx.store.stop();

@@ -92,6 +92,7 @@ describe('pod sandboxes over gRPC', () => {
     assert.equal(inspect.State.Running, true);
     const status = await server.client.callRuntime('Status', { verbose: true });
     const host = JSON.parse(status.info.host!);
+    assert.equal(typeof JSON.parse(status.info.eventLoop!).maxMs, 'number', 'the event-loop delay is among what verbose Status shows');
     const capBnd = /^CapBnd:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
     const hostGrantsAll = (BigInt('0x' + capBnd) & (1n << 24n)) !== 0n;
     assert.equal(host.privilegedAllowed, hostGrantsAll);
