@@ -283,6 +283,34 @@ describe('MascriServer over a unix socket with a fake Docker', () => {
     assert.match(answer?.details ?? '', /RuntimeService\.Version/);
   });
 
+  test('a handler that takes the signal gets the call\'s own; the others a signal that never aborts, and the call\'s is never made', async () => {
+    const signals: AbortSignal[] = [];
+    const impl = implement('RuntimeService', criService('RuntimeService'), {
+      RuntimeService: {
+        Version: async () => ({ version: '0.1.0', runtimeName: 'x', runtimeVersion: '1', runtimeApiVersion: 'v1' }),
+        ExecSync: async (_request, signal) => {
+          signals.push(signal);
+          return { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0 };
+        },
+      },
+    }, silentLogger);
+    const own = new AbortController();
+    let made = 0;
+    const call = (controller: AbortController) => ({
+      request: {},
+      cancelled: false,
+      get signal() {
+        made++;
+        return controller.signal;
+      },
+    });
+    await (impl.Version as UnaryImplementation)(call(own));
+    assert.equal(made, 0, 'Version does not take a signal: none made');
+    await (impl.ExecSync as UnaryImplementation)(call(own));
+    assert.equal(made, 1);
+    assert.equal(signals[0], own.signal);
+  });
+
   test('RuntimeConfig reports Docker\'s cgroup driver; UpdateRuntimeConfig accepts the pod CIDR', async () => {
     const config = await client.callRuntime('RuntimeConfig', {});
     assert.equal(config.linux?.cgroupDriver, 'SYSTEMD');
