@@ -21,8 +21,8 @@ const KNOWN = {
   klog: 'crictl also prints the CRI client library\'s klog line (E1202 ... remote_runtime.go:NNN]) before its own error line; mascri prints only the error line',
 };
 
-/** Keys whose values change from one call to the next: samples, clocks, the daemon's live counters. */
-const VOLATILE_KEYS = new Set(['timestamp', 'SystemTime', 'NFd', 'NGoroutines', 'NEventsListener']);
+/** Keys whose values change from one call to the next: samples, clocks, the daemon's live counters, mascri's event-loop delay since the last verbose Status. */
+const VOLATILE_KEYS = new Set(['timestamp', 'SystemTime', 'NFd', 'NGoroutines', 'NEventsListener', 'eventLoop']);
 /** Rates the runtime has only once it holds an earlier sample of the same container: present in one call, absent in the next. */
 const RATE_KEYS = new Set(['usageNanoCores']);
 
