@@ -192,7 +192,7 @@ try {
   }, () => undefined), SAMPLE_SECONDS * 1000) : undefined;
   await Promise.all([...Array.from({ length: CLIENTS }, (_, n) => churn(client, n, deadline, counts)), restart]);
   clearInterval(sampler);
-  await sleep(10_000); // settle: V8 gives memory back some seconds after a burst
+  await sleep(15_000); // settle: the server collects what a burst grew once its calls are quiet (checked every 2 s, at most every 10 s)
   const end = await sample(server, http);
   console.log('end  ', JSON.stringify(end));
   if (HEAP_SNAPSHOTS) await heapSnapshot(server, 'end');
