@@ -6,7 +6,7 @@ import type { Logger } from '../common/logger.js';
  * After pod starts, a ListContainerStats of many containers or a relist of a hundred containers,
  * V8 keeps the old-generation pages it grew to: what lives is a third smaller, but V8 collects
  * again only when the heap grows further, and its memory reducer, which would shrink it, starts
- * by itself only after the first collections of a process. Two full collections, about 10 ms each
+ * by itself only after the first collections of a process. Two full collections, 10-25 ms each
  * with mascri's heap, return those pages (the second releases what the first one's sweep freed).
  * They run on a timer when the heap has grown by `growthBytes` since the last one and no call has
  * ended for `quietMs`, at most once per `minIntervalMs`: not in the middle of a burst of calls,
