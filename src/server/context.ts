@@ -38,5 +38,10 @@ export interface ServerContext {
   crash: CrashPoints;
 }
 
-/** A unary RPC implementation: decoded request in, response object out, errors thrown. */
+/**
+ * A unary RPC implementation: decoded request in, response object out, errors thrown. The call's
+ * abort signal (client gone, deadline passed) reaches only a handler that declares the parameter
+ * (`(request, signal) => ...`: implement() in server.ts reads the function's length); the others
+ * get a signal that never aborts, so no AbortController is made for their calls.
+ */
 export type UnaryHandler<Req, Res> = (request: Req, signal: AbortSignal) => Promise<Res>;
