@@ -87,8 +87,6 @@ export async function readSmallText(path: string): Promise<string | undefined> {
   }
 }
 
-const readText = readSmallText;
-
 /** The host mascri runs on, read from its files (`proc` is /proc but in tests). */
 export class LocalHost implements DockerHostApi {
   constructor(private readonly proc = '/proc') {}
@@ -101,11 +99,11 @@ export class LocalHost implements DockerHostApi {
   }
 
   readProcFile(pid: number | 'self', name: string): Promise<string | undefined> {
-    return readText(`${this.proc}/${pid}/${name}`);
+    return readSmallText(`${this.proc}/${pid}/${name}`);
   }
 
   readCgroupFile(path: string): Promise<string | undefined> {
-    return readText(path);
+    return readSmallText(path);
   }
 
   diskUsage(dir: string): Promise<DiskUsage> {

@@ -36,7 +36,6 @@ export interface IdleCollectorOptions {
 export const IDLE_COLLECT_DEFAULTS = { checkEveryMs: 2000, quietMs: 250, growthBytes: 2 * 1024 * 1024, minIntervalMs: 10_000 };
 
 export class IdleCollector {
-  private readonly collectOnce: () => void;
   private readonly heapBytes: () => number;
   private readonly now: () => number;
   private readonly settings: typeof IDLE_COLLECT_DEFAULTS;
@@ -48,7 +47,6 @@ export class IdleCollector {
   collections = 0;
 
   constructor(private readonly options: IdleCollectorOptions) {
-    this.collectOnce = options.collect;
     this.heapBytes = options.heapBytes ?? (() => process.memoryUsage().heapTotal);
     this.now = options.now ?? (() => performance.now());
     this.settings = {
@@ -76,8 +74,8 @@ export class IdleCollector {
       return false;
     }
     const started = performance.now();
-    this.collectOnce();
-    this.collectOnce();
+    this.options.collect();
+    this.options.collect();
     this.lastCollected = this.now();
     this.baseline = this.heapBytes();
     this.collections++;
