@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { DockerCli, MAX_ARG_BYTES, parseJsonLines, redactArgs, runDockerProcess, spawnFailure } from './cli.js';
+import { DockerCli, MAX_ARG_BYTES, cliEnv, parseJsonLines, redactArgs, runDockerProcess, spawnFailure } from './cli.js';
 import { DockerError } from './errors.js';
 import { DockerSystem } from './system.js';
 
@@ -94,6 +94,16 @@ describe('DockerCli.run', () => {
     const bin = script('stdin-env', 'printf "%s|" "$MASCRI_TEST_VAR"; cat');
     const { stdout } = await new DockerCli(bin).run([], { input: 'from stdin', env: { MASCRI_TEST_VAR: 'v1' } });
     assert.equal(stdout, 'v1|from stdin');
+  });
+
+  test('the CLI runs with one Go P (GOMAXPROCS=1) unless mascri was given a GOMAXPROCS of its own', async () => {
+    assert.deepEqual(cliEnv({}), { GOMAXPROCS: '1' });
+    assert.deepEqual(cliEnv({ GOMAXPROCS: '4' }), {});
+    const bin = script('gomaxprocs', 'printf "%s" "$GOMAXPROCS"');
+    const { stdout } = await new DockerCli(bin).run([]);
+    assert.equal(stdout, process.env.GOMAXPROCS || '1');
+    const exec = await runDockerProcess(new DockerCli(bin), []);
+    assert.equal(exec.stdout.toString(), process.env.GOMAXPROCS || '1');
   });
 
   test('a call that runs past its timeout is killed and fails with kind timeout (DEADLINE_EXCEEDED)', async () => {

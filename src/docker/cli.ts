@@ -35,6 +35,18 @@ export type DockerProgressObserver = (stage: 'spawned' | 'relayed', args: readon
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
+ * What every docker CLI process mascri starts gets on top of mascri's own environment: GOMAXPROCS=1.
+ * A CLI call is one request and its answer, or a stream copied through; with one P the Go runtime
+ * starts fewer threads and its collector runs on the one thread: `docker inspect` took 16.2-16.5 ms
+ * against 18.5 and 4.5 ms of CPU against 7.5 (interleaved, 150 calls each, docker 28.2), and
+ * `docker ps -a` 17.7 against 19.6 ms. The CPU counts most when ten pods start at once on a small host.
+ * A GOMAXPROCS of mascri's own environment is kept (the operator chose it).
+ */
+export function cliEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return env.GOMAXPROCS ? {} : { GOMAXPROCS: '1' };
+}
+
+/**
  * The one place that runs the docker CLI: always an argument array (never a shell),
  * always a timeout, and failures classified into DockerError.
  */
@@ -87,7 +99,7 @@ export class DockerCli {
     try {
       const result = await this.runToEnd(
         args,
-        { timeoutMs: timeout, input: options.input, env: { ...childMarks(), ...options.env }, signal: options.signal, maxBuffer: 256 * 1024 * 1024 },
+        { timeoutMs: timeout, input: options.input, env: { ...childMarks(), ...cliEnv(), ...options.env }, signal: options.signal, maxBuffer: 256 * 1024 * 1024 },
         () => this.progress('spawned', args),
       );
       const stdout = stripFinalNewline(result.stdout.toString('utf8'));
@@ -247,7 +259,7 @@ export async function runDockerProcess(cli: Pick<DockerCli, 'binary' | 'notify' 
   const result = await cli.runToEnd(args, {
     timeoutMs: options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : undefined,
     input: options.input ?? '',
-    env: childMarks(),
+    env: { ...childMarks(), ...cliEnv() },
     maxBuffer: options.maxBytes ?? 16 * 1024 * 1024,
     signal: options.signal,
   });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { childEnv } from './children.js';
-import { spawnFailure, type DockerCli } from './cli.js';
+import { cliEnv, spawnFailure, type DockerCli } from './cli.js';
 
 /** One line of `docker events --format '{{json .}}'` (a container's or an image's). */
 export interface DockerEvent {
@@ -65,7 +65,7 @@ export class DockerEventStream {
       handlers.onEnd(reason);
     };
     try {
-      child = spawn(this.cli.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+      child = spawn(this.cli.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(cliEnv()) });
     } catch (error) {
       // Some failures (E2BIG, ...) are thrown at once; the caller hears of them as an ended stream.
       const code = (error as NodeJS.ErrnoException).code ?? 'ESPAWN';

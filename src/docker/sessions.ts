@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { randomString } from '../common/random.js';
 import { childEnv, EXEC_MARKER, killMarkedProcesses } from './children.js';
-import { runDockerProcess, type DockerCli, type DockerProcessOptions, type DockerProcessResult } from './cli.js';
+import { cliEnv, runDockerProcess, type DockerCli, type DockerProcessOptions, type DockerProcessResult } from './cli.js';
 
 /**
  * A docker client process (`docker exec` / `docker attach`) whose streams the server relays to a
@@ -115,12 +115,12 @@ export class DockerSessions implements DockerSessionsApi {
       child = spawn(pythonBinary(), ptyHelperArgs(options.tty.height, options.tty.width, this.cli.binary, args), {
         // docker's own stderr is the pty; the helper's would only be a Python traceback.
         stdio: [stdin, 'pipe', 'ignore', 'pipe'],
-        env: childEnv(),
+        env: childEnv(cliEnv()),
       });
       control = child.stdio[3] as Writable;
       control.on('error', () => undefined);
     } else {
-      child = spawn(this.cli.binary, [...args], { stdio: [stdin, 'pipe', 'pipe'], env: childEnv() });
+      child = spawn(this.cli.binary, [...args], { stdio: [stdin, 'pipe', 'pipe'], env: childEnv(cliEnv()) });
     }
     child.stdin?.on('error', () => undefined); // the process may exit before reading all of it
     const exited = new Promise<number>((resolve) => {
