@@ -26,6 +26,7 @@ export class ImageService {
   private fsInfoAt = 0;
   private fsInfoRefresh: Promise<void> | undefined;
   private readonly converted = new WeakMap<DockerImageInspect, Image>();
+  private readonly statusAnswers = new WeakMap<DockerImageInspect, ImageStatusResponse>();
   private readonly unfiltered: AnswerWhileUnchanged<ListImagesResponse>;
 
   constructor(private readonly ctx: ServerContext) {
@@ -65,9 +66,11 @@ export class ImageService {
     return runWithErrorContext(`getting the status of image "${ref}"`, async () => {
       const image = this.ctx.images.current ? this.ctx.images.find(ref) : await this.ctx.docker.images.inspect(ref);
       if (!image) return { image: null, info: {} };
-      const info: Record<string, string> = {};
-      if (request.verbose) info.info = JSON.stringify(image);
-      return { image: this.toCri(image), info };
+      if (request.verbose) return { image: this.toCri(image), info: { info: JSON.stringify(image) } };
+      // The same answer object while the image is unchanged: its encoding is reused too (withMemoizedEncoding).
+      let answer = this.statusAnswers.get(image);
+      if (!answer) this.statusAnswers.set(image, (answer = { image: this.toCri(image), info: {} }));
+      return answer;
     });
   }
 

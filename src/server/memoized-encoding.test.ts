@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { criService } from '../cri/definition.js';
-import { withMemoizedEncoding } from './server.js';
+import { POD_SANDBOX_STATUS_TIMESTAMP_FIELD, int64Field, withMemoizedEncoding } from './server.js';
 
 test('a list answer object is encoded once; a new object is encoded again', () => {
   const service = criService('RuntimeService');
@@ -26,29 +26,42 @@ test('a list answer object is encoded once; a new object is encoded again', () =
   assert.equal(memo.Version, service.Version, 'other methods are untouched');
 });
 
-test('a memoized field is encoded once per object; the rest of the answer is encoded per call and both decode together', () => {
+test('a stamped answer is encoded once per object, its timestamp at each call, and both decode together', () => {
   const service = criService('RuntimeService');
   const original = service.PodSandboxStatus!.responseSerialize as (value: unknown) => Buffer;
-  const seen: unknown[] = [];
+  let calls = 0;
   const countingSerialize = (value: object): Buffer => {
-    seen.push(value);
+    calls++;
     return original(value);
   };
-  const memo = withMemoizedEncoding({ ...service, PodSandboxStatus: { ...service.PodSandboxStatus!, responseSerialize: countingSerialize } }, { PodSandboxStatus: { field: 'status' } });
+  const memo = withMemoizedEncoding({ ...service, PodSandboxStatus: { ...service.PodSandboxStatus!, responseSerialize: countingSerialize } }, { PodSandboxStatus: { stamp: POD_SANDBOX_STATUS_TIMESTAMP_FIELD } });
   const status = { id: 'sandbox-1', state: 'SANDBOX_READY', labels: { app: 'web' }, network: { ip: '172.17.0.5' } };
-  const encode = (answer: object) => memo.PodSandboxStatus!.responseSerialize(answer as never);
+  const answer = { status, info: {}, containersStatuses: [] };
+  const encode = (value: object) => memo.PodSandboxStatus!.responseSerialize(value as never);
   const decode = (bytes: Buffer) => service.PodSandboxStatus!.responseDeserialize(bytes) as { status: typeof status; info: Record<string, string>; timestamp: string };
-  const first = decode(encode({ status, info: {}, timestamp: 1000 }));
-  const second = decode(encode({ status, info: { info: '{"pid":1}' }, timestamp: 2000 }));
-  const withStatus = seen.filter((value) => (value as { status?: unknown }).status !== undefined);
-  assert.equal(withStatus.length, 1, 'the status object was encoded once');
+  const before = BigInt(Date.now()) * 1_000_000n;
+  const first = decode(encode(answer));
+  const second = decode(encode(answer));
+  const after = BigInt(Date.now()) * 1_000_000n;
+  assert.equal(calls, 1, 'the answer object was encoded once');
   assert.equal(first.status.id, 'sandbox-1');
   assert.equal(second.status.network.ip, '172.17.0.5');
   assert.equal(second.status.labels.app, 'web');
-  assert.equal(String(first.timestamp), '1000');
-  assert.equal(String(second.timestamp), '2000', 'the per-call part is not memoized');
-  assert.equal(second.info.info, '{"pid":1}');
-  // A new status object is encoded anew; an answer without one is encoded whole.
-  assert.equal(decode(encode({ status: { ...status, state: 'SANDBOX_NOTREADY' }, info: {}, timestamp: 3 })).status.state, 'SANDBOX_NOTREADY');
-  assert.equal(decode(encode({ status: null, info: {}, timestamp: 4 })).status, null);
+  for (const { timestamp } of [first, second]) assert.ok(BigInt(timestamp) >= before && BigInt(timestamp) <= after, `timestamp ${timestamp} is the time of the answer`);
+  // A new object (a verbose answer, a changed status) is encoded anew.
+  const verbose = decode(encode({ ...answer, status: { ...status, state: 'SANDBOX_NOTREADY' }, info: { info: '{"pid":1}' } }));
+  assert.equal(calls, 2);
+  assert.equal(verbose.status.state, 'SANDBOX_NOTREADY');
+  assert.equal(verbose.info.info, '{"pid":1}');
+  assert.ok(BigInt(verbose.timestamp) >= before);
+});
+
+test('int64Field encodes the key and the value as varints', () => {
+  assert.deepEqual([...int64Field(4, 0n)], [0x20, 0]);
+  assert.deepEqual([...int64Field(4, 300n)], [0x20, 0xac, 0x02]);
+  assert.deepEqual([...int64Field(16, 1n)], [0x80, 0x01, 1], 'a key over 15 takes two bytes');
+  assert.equal(int64Field(1, -1n).length, 11, 'a negative int64 is ten bytes of varint');
+  const nanos = 1_796_673_518_037_379_300n;
+  const decoded = criService('RuntimeService').PodSandboxStatus!.responseDeserialize(int64Field(POD_SANDBOX_STATUS_TIMESTAMP_FIELD, nanos)) as { timestamp: string };
+  assert.equal(decoded.timestamp, String(nanos));
 });

@@ -146,16 +146,10 @@ export class SandboxService {
     return runWithErrorContext(`getting the status of pod sandbox "${id}"`, async () => {
       const sandbox = await this.find(id);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${id}" (list them with: mascri pods)`);
-      const info: Record<string, string> = {};
-      if (request.verbose) {
-        info.info = JSON.stringify({
-          pid: sandbox.inspect.State.Pid,
-          image: this.ctx.options.podInfraImage,
-          config: sandbox.meta.config,
-          docker: sandbox.inspect,
-        });
-      }
-      return { status: sandboxStatusOnce(sandbox), info, containersStatuses: [], timestamp: nowNanos() };
+      // timestamp is left out: the encoding stamps each answer with its time (withMemoizedEncoding in server.ts).
+      if (!request.verbose) return sandboxStatusAnswer(sandbox);
+      const info = JSON.stringify({ pid: sandbox.inspect.State.Pid, image: this.ctx.options.podInfraImage, config: sandbox.meta.config, docker: sandbox.inspect });
+      return { status: sandboxStatusOnce(sandbox), info: { info }, containersStatuses: [] };
     });
   }
 
@@ -217,6 +211,9 @@ export class SandboxService {
 /** The sandbox's status, built once per inspect (PodSandboxStatus is hot: a kubelet asks after every pod event). */
 const sandboxStatusOnce = oncePerInspect(sandboxStatus);
 
+/** The answer without verbose, the same object while the inspect is unchanged: its encoding is reused too (withMemoizedEncoding). */
+const sandboxStatusAnswer = oncePerInspect((record: SandboxRecord): PodSandboxStatusResponse => ({ status: sandboxStatusOnce(record), info: {}, containersStatuses: [] }));
+
 /** The sandbox's list entry, built once per inspect. */
 export const sandboxSummary = oncePerInspect(buildPodSandboxEntry);
 
@@ -270,10 +267,6 @@ function describeMetadata(meta: { name: string; namespace: string; uid: string; 
 function requireId(id: string | undefined): string {
   if (!id) throw invalidArgument('pod_sandbox_id is empty');
   return id;
-}
-
-function nowNanos(): string {
-  return (BigInt(Date.now()) * 1_000_000n).toString();
 }
 
 /** Creates a directory (and parents); answers its path when it did not exist before. */

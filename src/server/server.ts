@@ -171,9 +171,9 @@ export class MascriServer {
         ListContainers: 'answer',
         ListPodSandbox: 'answer',
         ContainerStatus: 'answer',
-        PodSandboxStatus: { field: 'status' },
+        PodSandboxStatus: { stamp: POD_SANDBOX_STATUS_TIMESTAMP_FIELD },
       });
-      const imageService = withMemoizedEncoding(criService('ImageService'), { ListImages: 'answer', ImageStatus: { field: 'image' } });
+      const imageService = withMemoizedEncoding(criService('ImageService'), { ListImages: 'answer', ImageStatus: 'answer' });
       server.addService(runtimeService, implement('RuntimeService', runtimeService, handlers, options.log, observe));
       server.addService(imageService, implement('ImageService', imageService, handlers, options.log, observe));
       if (options.http && metrics) {
@@ -324,17 +324,24 @@ class StatusError extends Error {
 }
 
 /**
- * What of a method's answer is encoded only once: the whole answer object (`'answer'`), or the
- * object in one field (`{ field }`) when the rest changes per call (e.g. a timestamp). The handler
- * must answer the very same object while nothing changed.
+ * What of a method's answer is encoded only once: the whole answer object (`'answer'`), or the whole
+ * answer but one int64 field, stamped at each encoding with the time in nanoseconds since the epoch
+ * (`{ stamp: n }`, n the field's number; the handler leaves the field unset):
+ * PodSandboxStatusResponse.timestamp must be the time of each answer, as a kubelet's evented PLEG
+ * keeps a pod's status only when it is newer than the one it holds.
+ * The handler must answer the very same object while nothing changed.
  */
-export type EncodingMemo = 'answer' | { field: string };
+export type EncodingMemo = 'answer' | { stamp: number };
+
+/** PodSandboxStatusResponse's `int64 timestamp = 4` (api.proto); memoized-encoding.test.ts decodes it back. */
+export const POD_SANDBOX_STATUS_TIMESTAMP_FIELD = 4;
 
 /**
  * A copy of `service` whose listed methods encode a response object only once: the list and status
  * handlers answer the very same object while nothing changed, so a relist costs no protobuf encoding.
- * A memoized field is encoded apart and put before the rest: concatenated protobuf encodings are the
- * merged message, so the answer decodes the same.
+ * A stamp is its own encoded field after the rest: concatenated protobuf encodings are the merged
+ * message, so the answer decodes as one. (Encoding the changing part with protobufjs at each call
+ * instead made a PodSandboxStatus round trip about 15 us slower, a tenth of it.)
  */
 export function withMemoizedEncoding<M extends { responseSerialize: (value: never) => Buffer }>(service: Record<string, M>, methods: Record<string, EncodingMemo>): Record<string, M> {
   const copy: Record<string, M> = { ...service };
@@ -343,23 +350,32 @@ export function withMemoizedEncoding<M extends { responseSerialize: (value: neve
     if (!definition) continue;
     const encoded = new WeakMap<object, Buffer>();
     const serialize = definition.responseSerialize as (value: unknown) => Buffer;
-    const once = (key: object, build: () => Buffer): Buffer => {
-      let bytes = encoded.get(key);
-      if (!bytes) encoded.set(key, (bytes = build()));
+    const once = (value: unknown): Buffer => {
+      if (typeof value !== 'object' || value === null) return serialize(value);
+      let bytes = encoded.get(value);
+      if (!bytes) encoded.set(value, (bytes = serialize(value)));
       return bytes;
     };
-    const responseSerialize =
-      memo === 'answer'
-        ? (value: unknown) => (typeof value === 'object' && value !== null ? once(value, () => serialize(value)) : serialize(value))
-        : (value: unknown) => {
-            const part = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[memo.field] : undefined;
-            if (typeof part !== 'object' || part === null) return serialize(value);
-            const head = once(part, () => serialize({ [memo.field]: part }));
-            return Buffer.concat([head, serialize({ ...(value as object), [memo.field]: undefined })]);
-          };
+    const responseSerialize = memo === 'answer' ? once : (value: unknown) => Buffer.concat([once(value), int64Field(memo.stamp, BigInt(Date.now()) * 1_000_000n)]);
     copy[method] = { ...definition, responseSerialize };
   }
   return copy;
+}
+
+/** The protobuf encoding of an int64 field (varint wire type): its key, then the value in 7-bit groups. Pure. */
+export function int64Field(field: number, value: bigint): Buffer {
+  const bytes: number[] = [];
+  const varint = (n: bigint) => {
+    let rest = BigInt.asUintN(64, n);
+    while (rest >= 0x80n) {
+      bytes.push(Number(rest & 0x7fn) | 0x80);
+      rest >>= 7n;
+    }
+    bytes.push(Number(rest));
+  };
+  varint(BigInt(field) << 3n);
+  varint(value);
+  return Buffer.from(bytes);
 }
 
 /** Where the gRPC server listens: a unix socket path, or host and port of "tcp://host:port". */
