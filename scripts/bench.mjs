@@ -14,7 +14,7 @@
 // also on SIGINT/SIGTERM and on errors: mascri's containers and extra images, the containerd
 // instance (pods, shims, bridge, mounts), the temporary directories.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -103,6 +103,63 @@ function rssMiB(pid) {
 function cpuTicks(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]); // utime + stime of the process itself
+}
+
+/** Every process's CPU (its own, and its waited-for children's) and the machine's busy time, in ms. */
+function cpuSnapshot() {
+  const hz = clockTicks();
+  const procs = new Map();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(pid), { comm, ppid: Number(f[1]), self: ((Number(f[11]) + Number(f[12])) * 1000) / hz, children: ((Number(f[13]) + Number(f[14])) * 1000) / hz });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { procs, busyMs: ((f[0] + f[1] + f[2] + f[5] + f[6]) * 1000) / hz, stealMs: ((f[7] ?? 0) * 1000) / hz };
+}
+
+let ticks;
+function clockTicks() {
+  return (ticks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()));
+}
+
+/**
+ * Where the machine's CPU went between two snapshots, by who spent it: the runtime's own process, the
+ * processes it started (for mascri: the docker CLI calls, waited for by its process starter), Docker's
+ * engine, containerd (Docker's and the benchmark's instance) and the shims, the benchmark itself, and
+ * what processes that exited meanwhile spent (runc, OCI hooks such as dockerd's libnetwork-setkey).
+ */
+function cpuBreakdown(before, after, rt) {
+  const out = { machine: 0, runtime: 0, runtimeChildren: 0, dockerd: 0, containerd: 0, shims: 0, benchmark: 0, other: 0, exited: 0, steal: 0 };
+  out.machine = after.busyMs - before.busyMs;
+  out.steal = after.stealMs - before.stealMs;
+  let counted = 0;
+  for (const [pid, now] of after.procs) {
+    const was = before.procs.get(pid);
+    const self = now.self - (was?.self ?? 0);
+    let key = 'other';
+    if (pid === rt.pid) key = 'runtime';
+    else if (now.ppid === rt.pid) {
+      key = 'runtimeChildren';
+      const waited = now.children - (was?.children ?? 0);
+      out.runtimeChildren += waited;
+      counted += waited;
+    } else if (pid === process.pid) key = 'benchmark';
+    else if (now.comm === 'dockerd') key = 'dockerd';
+    else if (now.comm === 'containerd') key = 'containerd';
+    else if (now.comm.startsWith('containerd-shim')) key = 'shims';
+    out[key] += self;
+    counted += self;
+  }
+  out.exited = Math.max(0, out.machine - counted);
+  for (const key of Object.keys(out)) out[key] = Math.round(out[key]);
+  return out;
 }
 
 // --- the runtimes ---------------------------------------------------------------------------
@@ -329,11 +386,13 @@ async function containerStats(s) {
 async function concurrentStarts(s) {
   const { rt, r, c, relister } = s;
   log(`${rt.name}: ${BURSTS} x 10 concurrent pod starts with a relist meanwhile`);
-  const b = { starts: [], relist: [], wallMs: [], errors: [], eventLoop: [], benchLoop: [] };
+  const b = { starts: [], relist: [], wallMs: [], errors: [], eventLoop: [], benchLoop: [], cpu: [] };
   for (let i = 0; i < BURSTS; i++) {
     checkAborted(); // a burst's starts fail one by one once interrupted: the run stops here, not in the next phase
     await eventLoop(rt);
+    const cpuBefore = cpuSnapshot();
     const one = await burst(c, relister, 10, 'burst');
+    b.cpu.push(cpuBreakdown(cpuBefore, cpuSnapshot(), rt));
     b.eventLoop.push(await eventLoop(rt));
     one.ok.forEach(s.keep);
     b.starts.push(...one.starts);
@@ -344,7 +403,9 @@ async function concurrentStarts(s) {
     await sleep(1000);
   }
   // benchEventLoop: the benchmark's own loop (the client side of the relist), so a slow relist can be told from a slow client.
-  r.burst10 = { bursts: BURSTS, podStart: summary(b.starts), relist: summary(b.relist), wallMs: b.wallMs, errors: b.errors, benchEventLoop: worst(b.benchLoop) };
+  // cpuMs: the machine's CPU per burst (the mean of the bursts), by who spent it (cpuBreakdown).
+  const cpuMs = Object.fromEntries(Object.keys(b.cpu[0] ?? {}).map((key) => [key, Math.round(b.cpu.reduce((sum, one) => sum + one[key], 0) / b.cpu.length)]));
+  r.burst10 = { bursts: BURSTS, podStart: summary(b.starts), relist: summary(b.relist), wallMs: b.wallMs, errors: b.errors, benchEventLoop: worst(b.benchLoop), cpuMs };
   r.eventLoop.burst10 = worst(b.eventLoop);
 
   checkAborted();
@@ -370,7 +431,6 @@ async function fillTo100(s) {
 async function relistCpu(s) {
   const { rt, r, c } = s;
   log(`${rt.name}: relist once a second for ${RELIST_SECONDS} s`);
-  const hz = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
   const t0 = cpuTicks(rt.pid);
   const start = performance.now();
   for (let i = 0; i < RELIST_SECONDS; i++) {
@@ -379,7 +439,7 @@ async function relistCpu(s) {
     await c.callRuntime('ListContainers', {});
     await sleep(Math.max(0, start + (i + 1) * 1000 - performance.now()));
   }
-  const cpuSeconds = (cpuTicks(rt.pid) - t0) / hz;
+  const cpuSeconds = (cpuTicks(rt.pid) - t0) / clockTicks();
   r.relistCpu = { seconds: RELIST_SECONDS, cpuSeconds: ms(cpuSeconds), percentOfOneCore: ms((cpuSeconds / RELIST_SECONDS) * 100), containers: s.containers.length };
   r.rssMiB.end = rssMiB(rt.pid);
 }
@@ -594,6 +654,17 @@ function printTable() {
   lines.push(`| event loop delay, 20 concurrent starts | ${loop(m?.eventLoop.concurrent20)} | n/a (Go) | | |`);
   const benchLoop = (r) => (r?.burst10.benchEventLoop ? `${r.burst10.benchEventLoop.p99Ms} / ${r.burst10.benchEventLoop.maxMs}` : 'n/a');
   lines.push(`| the benchmark's own event loop p99 / max ms, 10 concurrent starts (client side of the relist) | ${benchLoop(m)} | ${benchLoop(k)} | | |`);
+  const cpuOf = (r, key) => (r?.burst10.cpuMs?.machine !== undefined ? `${r.burst10.cpuMs[key]}` : 'n/a');
+  const cpuRow = (label, key) => lines.push(`| ${label} | ${cpuOf(m, key)} | ${cpuOf(k, key)} | | |`);
+  cpuRow('CPU ms of the whole machine per burst of 10 starts (2 cores: 2 ms per ms of wall time)', 'machine');
+  cpuRow('&nbsp;&nbsp;the runtime\'s own process', 'runtime');
+  cpuRow('&nbsp;&nbsp;the processes it started (mascri: the docker CLI calls)', 'runtimeChildren');
+  cpuRow('&nbsp;&nbsp;dockerd', 'dockerd');
+  cpuRow('&nbsp;&nbsp;containerd (Docker\'s; the benchmark\'s instance is the runtime above)', 'containerd');
+  cpuRow('&nbsp;&nbsp;containerd shims', 'shims');
+  cpuRow('&nbsp;&nbsp;processes that exited meanwhile (runc, OCI hooks)', 'exited');
+  cpuRow('&nbsp;&nbsp;the benchmark (client)', 'benchmark');
+  cpuRow('&nbsp;&nbsp;the rest (kernel threads, the pods, ...)', 'other');
   lines.push(`| **resources** | | | | |`);
   lines.push(`| RSS MiB, idle | ${m?.rssMiB.idle ?? 'n/a'} | ${k?.rssMiB.idle ?? 'n/a'} | ${ratio(m?.rssMiB.idle, k?.rssMiB.idle)} | |`);
   lines.push(`| RSS MiB, 20 pods | ${m?.rssMiB['20 pods'] ?? 'n/a'} | ${k?.rssMiB['20 pods'] ?? 'n/a'} | ${ratio(m?.rssMiB['20 pods'], k?.rssMiB['20 pods'])} | <= 60 MiB: ${target('RSS <= 60 MiB with 20 pods')} |`);
