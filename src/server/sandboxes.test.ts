@@ -77,6 +77,29 @@ describe('SandboxService over a fake Docker', () => {
     }
   });
 
+  test('RunPodSandbox: pods that start together look for (and pull) the pod infra image once; with the image store current, no docker call looks', async () => {
+    const fake = await fakeServerContext();
+    const sandboxes = new SandboxService(fake.ctx);
+    fake.docker.addToRegistry(FAKE_POD_INFRA_IMAGE);
+    try {
+      await Promise.all(['a', 'b', 'c'].map((name) => sandboxes.runPodSandbox(runRequest(name))));
+      assert.deepEqual(fake.docker.callsOf('images.pull').map(([ref]) => ref), [FAKE_POD_INFRA_IMAGE]);
+      assert.equal(fake.docker.allContainers().length, 3);
+    } finally {
+      fake.close();
+    }
+    const { sandboxes: present, docker, ctx, close } = await setup();
+    try {
+      await ctx.images.refresh(FAKE_POD_INFRA_IMAGE); // the store has heard of it (setup added it behind its back)
+      const looked = docker.callsOf('images.inspect').length;
+      await Promise.all(['a', 'b'].map((name) => present.runPodSandbox(runRequest(name))));
+      assert.equal(docker.callsOf('images.inspect').length, looked, 'the image store answered');
+      assert.equal(docker.allContainers().length, 2);
+    } finally {
+      close();
+    }
+  });
+
   test('RunPodSandbox: an infra image no registry has is NOT_FOUND naming --pod-infra-image; nothing is left', async () => {
     const fake = await fakeServerContext();
     const sandboxes = new SandboxService(fake.ctx);

@@ -35,6 +35,7 @@ const MEMBER_STOP_GRACE_SECONDS = 0;
 /** RunPodSandbox, StopPodSandbox, RemovePodSandbox, PodSandboxStatus, ListPodSandbox. */
 export class SandboxService {
   private infraImagePresent = false;
+  private infraImageCheck: Promise<void> | undefined;
   /** The unfiltered answer (a kubelet's relist), kept while the store has not changed. */
   private readonly unfiltered: AnswerWhileUnchanged<ListPodSandboxResponse>;
 
@@ -85,7 +86,7 @@ export class SandboxService {
           if (!(error instanceof DockerError && error.kind === 'not-found' && /No such image/i.test(error.message))) throw error;
           this.infraImagePresent = false;
           await this.ctx.docker.containers.remove([name]);
-          await this.ensurePodInfraImage();
+          await this.ensurePodInfraImage({ askDocker: true });
           id = await this.ctx.store.whileWriting([name], () => this.ctx.docker.containers.run(['--pull', 'never', ...plan.args], labels));
         }
         this.ctx.crash.reached('RunPodSandbox', 'docker-run-done');
@@ -186,11 +187,24 @@ export class SandboxService {
     return [...new Set([...known, ...listed])];
   }
 
-  /** Pulls the pod infra image when missing; once seen, it is not looked for again until a run says it is gone. */
-  private async ensurePodInfraImage(): Promise<void> {
-    if (this.infraImagePresent) return;
+  /**
+   * Pulls the pod infra image when missing; once seen, it is not looked for again until a run says it
+   * is gone. Looked for in the image store first while it is current (no docker call), unless
+   * `askDocker` (the store may not have heard yet of the removal a run just ran into), and once for
+   * the pods that start together.
+   */
+  private ensurePodInfraImage(options: { askDocker?: boolean } = {}): Promise<void> {
+    if (this.infraImagePresent) return Promise.resolve();
+    if (options.askDocker) return this.checkPodInfraImage(true);
+    this.infraImageCheck ??= this.checkPodInfraImage(false).finally(() => (this.infraImageCheck = undefined));
+    return this.infraImageCheck;
+  }
+
+  private async checkPodInfraImage(askDocker: boolean): Promise<void> {
     const image = this.ctx.options.podInfraImage;
-    if (!(await this.ctx.docker.images.inspect(image))) {
+    // A miss in the store is asked of Docker: the store hears of an image that just came a moment later.
+    const present = (this.ctx.images.current && !askDocker && this.ctx.images.find(image)) || (await this.ctx.docker.images.inspect(image));
+    if (!present) {
       await runWithErrorContext(`pulling the pod infra image "${image}" (set by --pod-infra-image)`, () => this.ctx.docker.images.pull(image));
     }
     this.infraImagePresent = true;
