@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { criService } from '../cri/definition.js';
-import { POD_SANDBOX_STATUS_TIMESTAMP_FIELD, int64Field, withMemoizedEncoding } from './server.js';
+import { POD_SANDBOX_STATUS_TIMESTAMP_FIELD, int64Field, withMemoizedEncoding } from './served-encoding.js';
 
 test('a list answer object is encoded once; a new object is encoded again', () => {
   const service = criService('RuntimeService');

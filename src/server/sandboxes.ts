@@ -147,7 +147,7 @@ export class SandboxService {
     return runWithErrorContext(`getting the status of pod sandbox "${id}"`, async () => {
       const sandbox = await this.find(id);
       if (!sandbox) throw notFound(`no pod sandbox with ID "${id}" (list them with: mascri pods)`);
-      // timestamp is left out: the encoding stamps each answer with its time (withMemoizedEncoding in server.ts).
+      // timestamp is left out: the encoding stamps each answer with its time (withMemoizedEncoding in served-encoding.ts).
       if (!request.verbose) return sandboxStatusAnswer(sandbox);
       const info = JSON.stringify({ pid: sandbox.inspect.State.Pid, image: this.ctx.options.podInfraImage, config: sandbox.meta.config, docker: sandbox.inspect });
       return { status: sandboxStatusOnce(sandbox), info: { info }, containersStatuses: [] };

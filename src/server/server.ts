@@ -2,7 +2,6 @@ import { chmod, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GrpcCode, grpcCodeName, MascriError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { criService } from '../cri/definition.js';
 import { grpcTarget, socketPath } from '../cri/endpoint.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import type { ServerContext, ServerOptions } from './context.js';
@@ -27,6 +26,7 @@ import type { HttpAddress } from './operator/address.js';
 import type { OperatorServer } from './operator/http-server.js';
 import type { RuntimeMetrics } from './operator/runtime-metrics.js';
 import { IdleCollector } from './idle-collector.js';
+import { servedCriService } from './served-encoding.js';
 import { InstanceClaim } from './instance-lock.js';
 import { prepareSocketPath } from './socket.js';
 import { GrpcServer, type GrpcMethod, type GrpcStatus, type ServerStreamCall, type StreamImplementation, type UnaryImplementation } from './transport/grpc-server.js';
@@ -167,13 +167,8 @@ export class MascriServer {
         maxReceiveMessageBytes: MAX_REQUEST_BYTES,
         onProtocolError: (message) => options.log.debug('a CRI client broke the HTTP/2 protocol; its connection was closed', { error: message }),
       });
-      const runtimeService = withMemoizedEncoding(criService('RuntimeService'), {
-        ListContainers: 'answer',
-        ListPodSandbox: 'answer',
-        ContainerStatus: 'answer',
-        PodSandboxStatus: { stamp: POD_SANDBOX_STATUS_TIMESTAMP_FIELD },
-      });
-      const imageService = withMemoizedEncoding(criService('ImageService'), { ListImages: 'answer', ImageStatus: 'answer' });
+      const runtimeService = servedCriService('RuntimeService');
+      const imageService = servedCriService('ImageService');
       server.addService(runtimeService, implement('RuntimeService', runtimeService, handlers, options.log, observe));
       server.addService(imageService, implement('ImageService', imageService, handlers, options.log, observe));
       if (options.http && metrics) {
@@ -321,61 +316,6 @@ class StatusError extends Error {
     this.code = status.code;
     this.details = status.details;
   }
-}
-
-/**
- * What of a method's answer is encoded only once: the whole answer object (`'answer'`), or the whole
- * answer but one int64 field, stamped at each encoding with the time in nanoseconds since the epoch
- * (`{ stamp: n }`, n the field's number; the handler leaves the field unset):
- * PodSandboxStatusResponse.timestamp must be the time of each answer, as a kubelet's evented PLEG
- * keeps a pod's status only when it is newer than the one it holds.
- * The handler must answer the very same object while nothing changed.
- */
-export type EncodingMemo = 'answer' | { stamp: number };
-
-/** PodSandboxStatusResponse's `int64 timestamp = 4` (api.proto); memoized-encoding.test.ts decodes it back. */
-export const POD_SANDBOX_STATUS_TIMESTAMP_FIELD = 4;
-
-/**
- * A copy of `service` whose listed methods encode a response object only once: the list and status
- * handlers answer the very same object while nothing changed, so a relist costs no protobuf encoding.
- * A stamp is its own encoded field after the rest: concatenated protobuf encodings are the merged
- * message, so the answer decodes as one. (Encoding the changing part with protobufjs at each call
- * instead made a PodSandboxStatus round trip about 15 us slower, a tenth of it.)
- */
-export function withMemoizedEncoding<M extends { responseSerialize: (value: never) => Buffer }>(service: Record<string, M>, methods: Record<string, EncodingMemo>): Record<string, M> {
-  const copy: Record<string, M> = { ...service };
-  for (const [method, memo] of Object.entries(methods)) {
-    const definition = service[method];
-    if (!definition) continue;
-    const encoded = new WeakMap<object, Buffer>();
-    const serialize = definition.responseSerialize as (value: unknown) => Buffer;
-    const once = (value: unknown): Buffer => {
-      if (typeof value !== 'object' || value === null) return serialize(value);
-      let bytes = encoded.get(value);
-      if (!bytes) encoded.set(value, (bytes = serialize(value)));
-      return bytes;
-    };
-    const responseSerialize = memo === 'answer' ? once : (value: unknown) => Buffer.concat([once(value), int64Field(memo.stamp, BigInt(Date.now()) * 1_000_000n)]);
-    copy[method] = { ...definition, responseSerialize };
-  }
-  return copy;
-}
-
-/** The protobuf encoding of an int64 field (varint wire type): its key, then the value in 7-bit groups. Pure. */
-export function int64Field(field: number, value: bigint): Buffer {
-  const bytes: number[] = [];
-  const varint = (n: bigint) => {
-    let rest = BigInt.asUintN(64, n);
-    while (rest >= 0x80n) {
-      bytes.push(Number(rest & 0x7fn) | 0x80);
-      rest >>= 7n;
-    }
-    bytes.push(Number(rest));
-  };
-  varint(BigInt(field) << 3n);
-  varint(value);
-  return Buffer.from(bytes);
 }
 
 /** Where the gRPC server listens: a unix socket path, or host and port of "tcp://host:port". */

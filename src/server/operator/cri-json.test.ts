@@ -65,6 +65,8 @@ describe('callCriJson', () => {
     assert.equal(body.status.createdAt, '17');
     assert.deepEqual(body.status.labels, { a: 'b' });
     assert.equal(body.status.network, undefined, 'unset messages are left out');
+    const timestamp = BigInt((answer.body as { timestamp: string }).timestamp);
+    assert.ok(timestamp > BigInt(Date.now() - 60_000) * 1_000_000n, `the answer is stamped with its time as over gRPC (${timestamp})`);
   });
 
   test('a handler error becomes its HTTP status and { code, message }', async () => {

@@ -1,7 +1,8 @@
 import { GrpcCode, grpcCodeName } from '../../common/errors.js';
 import { MessageJsonError, parseMessageJson } from '../../cri/message-json.js';
 import { toProtoJson } from '../../cri/proto-json.js';
-import { criService, type CriMethodDefinition } from '../../cri/definition.js';
+import type { CriMethodDefinition } from '../../cri/definition.js';
+import { servedCriService } from '../served-encoding.js';
 import { toServiceError } from '../errors.js';
 import { unaryHandlerOf, type SomeCriHandlers, type StreamingMethod } from '../cri-handlers.js';
 import type { CriMethod, CriServiceName } from '../cri-methods.js';
@@ -95,5 +96,5 @@ export async function callCriJson(handlers: SomeCriHandlers, route: CriRoute, bo
 }
 
 function methodDefinition(route: CriRoute): CriMethodDefinition | undefined {
-  return criService(route.service)[route.method];
+  return servedCriService(route.service)[route.method];
 }
