@@ -45,6 +45,21 @@ test('a grown heap is collected twice once the calls have been quiet, and measur
   assert.equal(collector.check(), false, 'grown by 1 MiB since the collection');
 });
 
+test('nothing is collected while a call is in flight, however long the others have been quiet (pod starts take seconds)', () => {
+  const { state, collector } = fixture();
+  state.heap += 6 * MiB;
+  state.now = 20_000;
+  collector.callStarted(); // a RunPodSandbox
+  collector.callStarted(); // a relist
+  collector.callEnded();
+  state.now += 5000;
+  assert.equal(collector.check(), false, 'one call still runs');
+  collector.callEnded();
+  assert.equal(collector.check(), false, 'it has just ended');
+  state.now += 1100;
+  assert.equal(collector.check(), true);
+});
+
 test('collections are at least minIntervalMs apart', () => {
   const { state, collector } = fixture({ minIntervalMs: 10_000 });
   state.now = 20_000;

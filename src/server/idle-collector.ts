@@ -8,9 +8,10 @@ import type { Logger } from '../common/logger.js';
  * again only when the heap grows further, and its memory reducer, which would shrink it, starts
  * by itself only after the first collections of a process. Two full collections, 10-25 ms each
  * with mascri's heap, return those pages (the second releases what the first one's sweep freed).
- * They run on a timer when the heap has grown by `growthBytes` since the last one and no call has
- * ended for `quietMs`, at most once per `minIntervalMs`: not in the middle of a burst of calls,
- * and not at all while nothing grows.
+ * They run on a timer when the heap has grown by `growthBytes` since the last one, no call is in
+ * flight and none has ended for `quietMs`, at most once per `minIntervalMs`: not in the middle of a
+ * burst of calls (pod starts run for seconds while a kubelet's relists leave quiet gaps between
+ * them), and not at all while nothing grows.
  */
 export interface IdleCollectorOptions {
   /** One full garbage collection (node's `gc` with --expose-gc, as bin/mascri runs node). */
@@ -41,6 +42,7 @@ export class IdleCollector {
   private readonly settings: typeof IDLE_COLLECT_DEFAULTS;
   private baseline: number;
   private lastCallEnded = -Infinity;
+  private inFlight = 0;
   private lastCollected = -Infinity;
   private timer?: NodeJS.Timeout;
   /** Collections made, for tests and the debug log. */
@@ -58,15 +60,21 @@ export class IdleCollector {
     this.baseline = this.heapBytes();
   }
 
-  /** A call ended (any RPC): collecting waits until the calls have been quiet for a while. */
+  /** A unary call began: no collecting until it has ended. */
+  callStarted(): void {
+    this.inFlight++;
+  }
+
+  /** A unary call ended: collecting waits until the calls have been quiet for a while. */
   callEnded(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
     this.lastCallEnded = this.now();
   }
 
   /** Collects when the heap grew enough and the calls are quiet; true when it did. */
   check(): boolean {
     const now = this.now();
-    if (now - this.lastCallEnded < this.settings.quietMs || now - this.lastCollected < this.settings.minIntervalMs) return false;
+    if (this.inFlight > 0 || now - this.lastCallEnded < this.settings.quietMs || now - this.lastCollected < this.settings.minIntervalMs) return false;
     const before = this.heapBytes();
     if (before < this.baseline + this.settings.growthBytes) {
       // Shrunk by itself (V8 collected): measure growth from there.

@@ -155,13 +155,7 @@ export class MascriServer {
       streaming = await StreamingService.start({ address: options.streamingAddress ?? DEFAULT_STREAMING_ADDRESS, ctx, idleTimeoutMs: options.streamIdleTimeoutMs, now: options.streamingClock });
       const handlers = createCriHandlers({ runtimeInfo, images, sandboxes, containers, exec, events, stats, streaming });
       idle = options.collectGarbage && new IdleCollector({ collect: options.collectGarbage, log: options.log });
-      const observe: RpcObserver | undefined =
-        metrics || idle
-          ? (method, code, ms) => {
-              idle?.callEnded();
-              metrics?.observeRpc(method, code, ms);
-            }
-          : undefined;
+      const observe: RpcObserver | undefined = metrics ? (method, code, ms) => metrics.observeRpc(method, code, ms) : undefined;
 
       server = new GrpcServer({
         maxReceiveMessageBytes: MAX_REQUEST_BYTES,
@@ -169,8 +163,8 @@ export class MascriServer {
       });
       const runtimeService = servedCriService('RuntimeService');
       const imageService = servedCriService('ImageService');
-      server.addService(runtimeService, implement('RuntimeService', runtimeService, handlers, options.log, observe));
-      server.addService(imageService, implement('ImageService', imageService, handlers, options.log, observe));
+      server.addService(runtimeService, implement('RuntimeService', runtimeService, handlers, options.log, observe, idle));
+      server.addService(imageService, implement('ImageService', imageService, handlers, options.log, observe, idle));
       if (options.http && metrics) {
         const [{ HealthCheck }, { OperatorServer }] = await Promise.all([import('./operator/health.js'), import('./operator/http-server.js')]);
         const health = new HealthCheck(() => options.docker.system.version());
@@ -231,8 +225,9 @@ export class MascriServer {
 
 /**
  * Builds the gRPC implementation of `service` from its handlers in `handlers`: each is wrapped with
- * logging, error mapping and `observe` (metrics); a method without a handler (only a table of some
- * handlers has one) answers UNIMPLEMENTED, naming itself.
+ * logging, error mapping and `observe` (metrics); `unaryCalls` hears each unary call begin and end
+ * (the idle collector: streams stay open for long); a method without a handler (only a table of
+ * some handlers has one) answers UNIMPLEMENTED, naming itself.
  */
 export function implement(
   serviceName: CriServiceName,
@@ -240,6 +235,7 @@ export function implement(
   handlers: SomeCriHandlers,
   log: Logger,
   observe: RpcObserver = () => undefined,
+  unaryCalls?: { callStarted(): void; callEnded(): void },
 ): Record<string, UnaryImplementation | StreamImplementation> {
   const impl: Record<string, UnaryImplementation | StreamImplementation> = {};
   for (const [method, definition] of Object.entries(service)) {
@@ -272,8 +268,10 @@ export function implement(
     const wantsSignal = (handler?.length ?? 0) >= 2;
     const unary: UnaryImplementation = (call) => {
       const started = performance.now();
+      unaryCalls?.callStarted();
       const finish = (code: number, details?: string) => {
         const durationMs = performance.now() - started;
+        unaryCalls?.callEnded();
         observe(fullName, code, durationMs);
         const failed = code === GrpcCode.INTERNAL || code === GrpcCode.UNKNOWN;
         if (!failed && !log.enabled('debug')) return;
