@@ -60,6 +60,17 @@ test('nothing is collected while a call is in flight, however long the others ha
   assert.equal(collector.check(), true);
 });
 
+test('a call that alone runs on for over a minute (a long ExecSync) does not hold the collections off for good', () => {
+  const { state, collector } = fixture();
+  state.heap += 6 * MiB;
+  state.now = 20_000;
+  collector.callStarted();
+  state.now += 30_000;
+  assert.equal(collector.check(), false, 'in flight for 30 s');
+  state.now += 31_000;
+  assert.equal(collector.check(), true, 'nothing began or ended for over 60 s');
+});
+
 test('collections are at least minIntervalMs apart', () => {
   const { state, collector } = fixture({ minIntervalMs: 10_000 });
   state.now = 20_000;

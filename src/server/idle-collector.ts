@@ -30,6 +30,9 @@ export interface IdleCollectorOptions {
   minIntervalMs?: number;
 }
 
+/** How long calls in flight with no other call beginning or ending hold the collections off. */
+const LONG_CALL_MS = 60_000;
+
 /**
  * quietMs is short: a kubelet relists every second (a few ms of calls), so a longer quiet would never
  * come while it runs; 250 ms after the last call, the next is rarely due within the collection's 20 ms.
@@ -42,6 +45,7 @@ export class IdleCollector {
   private readonly settings: typeof IDLE_COLLECT_DEFAULTS;
   private baseline: number;
   private lastCallEnded = -Infinity;
+  private lastCallStarted = -Infinity;
   private inFlight = 0;
   private lastCollected = -Infinity;
   private timer?: NodeJS.Timeout;
@@ -63,6 +67,7 @@ export class IdleCollector {
   /** A unary call began: no collecting until it has ended. */
   callStarted(): void {
     this.inFlight++;
+    this.lastCallStarted = this.now();
   }
 
   /** A unary call ended: collecting waits until the calls have been quiet for a while. */
@@ -74,7 +79,7 @@ export class IdleCollector {
   /** Collects when the heap grew enough and the calls are quiet; true when it did. */
   check(): boolean {
     const now = this.now();
-    if (this.inFlight > 0 || now - this.lastCallEnded < this.settings.quietMs || now - this.lastCollected < this.settings.minIntervalMs) return false;
+    if (this.busy(now) || now - this.lastCallEnded < this.settings.quietMs || now - this.lastCollected < this.settings.minIntervalMs) return false;
     const before = this.heapBytes();
     if (before < this.baseline + this.settings.growthBytes) {
       // Shrunk by itself (V8 collected): measure growth from there.
@@ -92,6 +97,14 @@ export class IdleCollector {
       ms: Math.round((performance.now() - started) * 10) / 10,
     });
     return true;
+  }
+
+  /**
+   * Calls are in flight and one began or ended within LONG_CALL_MS. Calls that alone run on past it
+   * (an ExecSync of a long command, a large pull) do not hold the collections off for good.
+   */
+  private busy(now: number): boolean {
+    return this.inFlight > 0 && now - Math.max(this.lastCallStarted, this.lastCallEnded) < LONG_CALL_MS;
   }
 
   start(): void {
