@@ -311,6 +311,34 @@ describe('MascriServer over a unix socket with a fake Docker', () => {
     assert.equal(signals[0], own.signal);
   });
 
+  test('each unary call is told to unaryCalls as it begins and ends, answered, failed or unimplemented (the idle collector waits for none in flight)', async () => {
+    const seen: string[] = [];
+    let release = () => undefined as void;
+    const impl = implement(
+      'RuntimeService',
+      criService('RuntimeService'),
+      {
+        RuntimeService: {
+          Version: () => new Promise((resolve) => (release = () => resolve({ version: '0.1.0', runtimeName: 'x', runtimeVersion: '1', runtimeApiVersion: 'v1' }))),
+          Status: async () => {
+            throw new Error('broken');
+          },
+        },
+      },
+      silentLogger,
+      undefined,
+      { callStarted: () => seen.push('started'), callEnded: () => seen.push('ended') },
+    );
+    const call = { request: {}, signal: new AbortController().signal, cancelled: false };
+    const version = (impl.Version as UnaryImplementation)(call);
+    assert.deepEqual(seen, ['started'], 'in flight until its handler answers');
+    release();
+    await version;
+    await (impl.Status as UnaryImplementation)(call).catch(() => undefined);
+    await (impl.RuntimeConfig as UnaryImplementation)(call).catch(() => undefined); // no handler: UNIMPLEMENTED
+    assert.deepEqual(seen, ['started', 'ended', 'started', 'ended', 'started', 'ended']);
+  });
+
   test('RuntimeConfig reports Docker\'s cgroup driver; UpdateRuntimeConfig accepts the pod CIDR', async () => {
     const config = await client.callRuntime('RuntimeConfig', {});
     assert.equal(config.linux?.cgroupDriver, 'SYSTEMD');
