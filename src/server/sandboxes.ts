@@ -26,6 +26,12 @@ import { allContainers, allSandboxes, findSandbox, oncePerInspect, type SandboxR
 import { isEmptyFilter, matchesIdPrefix, matchesLabelSelector } from './filters.js';
 import { isoTime } from '../common/time.js';
 
+/**
+ * How long a new sandbox's inspect waits for a lookup of it (its status) or another look to go
+ * along with (see RunPodSandbox) before it is made on its own.
+ */
+export const SANDBOX_LOOK_AFTER_MS = 500;
+
 /** Seconds a pause container gets to exit on SIGTERM before SIGKILL (it exits at once). */
 const PAUSE_STOP_GRACE_SECONDS = 10;
 /** Containers still running when their pod is stopped are terminated at once, as the CRI requires. */
@@ -90,11 +96,13 @@ export class SandboxService {
           id = await this.ctx.store.whileWriting([name], () => this.ctx.docker.containers.run(['--pull', 'never', ...plan.args], labels));
         }
         this.ctx.crash.reached('RunPodSandbox', 'docker-run-done');
-        // The answer needs nothing more from Docker: lists show the sandbox at once, its status
-        // (the kubelet's next call) waits for Docker's inspect, which runs meanwhile.
+        // The answer needs nothing more from Docker: lists show the sandbox at once. Docker's
+        // inspect is made by its status (the kubelet's next call waits for it), or goes along with
+        // the next look at another container (the StartContainer of the pod's first container: one
+        // docker call less per pod, and none beside the CreateContainer), or after SANDBOX_LOOK_AFTER_MS.
         const image = this.ctx.options.podInfraImage;
         const imageId = this.ctx.images.find(image)?.Id ?? '';
-        void this.ctx.store.settleInBackground(id, () => madeInspect({ id, name, image, imageId, labels, started: true, at }));
+        void this.ctx.store.settleInBackground(id, () => madeInspect({ id, name, image, imageId, labels, started: true, at }), undefined, { lookAfterMs: SANDBOX_LOOK_AFTER_MS });
         this.ctx.crash.reached('RunPodSandbox', 'stored');
         return { podSandboxId: id };
       } catch (error) {

@@ -178,6 +178,42 @@ test('a look put off (lookAfterMs): the next write\'s look covers both, a lookup
   }
 });
 
+test('looks put off go along with the next look at another container, unless a write runs on theirs', async (t) => {
+  const { docker, store, id: sandbox } = await storeWithContainer();
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const member = await docker.containers.create(['--name', 'k8s_c_pod_ns_uid_0', 'busybox', 'sleep', '60'], { [LABEL_TYPE]: 'container' });
+    const other = await docker.containers.create(['--name', 'k8s_d_pod_ns_uid_0', 'busybox', 'sleep', '60'], { [LABEL_TYPE]: 'container' });
+    const made = (id: string, name: string) => () => madeInspect({ id, name, image: 'busybox', imageId: '', labels: { [LABEL_TYPE]: 'container' }, started: false, at: AT });
+    const looks = () => docker.callsOf('containers.inspect').map(([ids]) => [...(ids as string[])].sort());
+    const before = looks().length;
+
+    // RunPodSandbox puts its look off; the start of a member looks at both in one inspect
+    const sandboxSettled = store.settleInBackground(sandbox, made(sandbox, 'k8s_POD_pod_ns_uid_0'), undefined, { lookAfterMs: 500 });
+    const memberSettled = store.settleInBackground(member, made(member, 'k8s_c_pod_ns_uid_0'), undefined, { lookAfterMs: 200 });
+    await store.whileWriting([member], () => docker.containers.start(member));
+    await store.settleInBackground(member, (held) => startedInspect(held!, AT));
+    assert.deepEqual(looks().slice(before), [[member, sandbox].sort()], 'one docker inspect for the member and its sandbox');
+    assert.equal((await sandboxSettled)?.Id, sandbox);
+    assert.equal((await memberSettled)?.State.Status, 'running');
+    assert.equal(store.isProvisional(sandbox), false);
+
+    // a put-off look of a container a write runs on waits for that write's own look
+    const otherSettled = store.settleInBackground(other, made(other, 'k8s_d_pod_ns_uid_0'), undefined, { lookAfterMs: 200 });
+    await store.whileWriting([other], async () => {
+      await store.refresh(sandbox);
+      assert.deepEqual(looks().at(-1), [sandbox], 'the look during the write does not take the written container along');
+      await docker.containers.start(other);
+    });
+    await store.settleInBackground(other, (held) => startedInspect(held!, AT));
+    assert.deepEqual(looks().at(-1), [other]);
+    assert.equal((await otherSettled)?.State.Status, 'running');
+    assert.equal(looks().length, before + 3);
+  } finally {
+    store.stop();
+  }
+});
+
 test('a look put off is not made once the store stops; its waiters are answered', async () => {
   const { docker, store, id } = await storeWithContainer();
   const before = docker.callsOf('containers.inspect').length;

@@ -221,9 +221,21 @@ export class ContainerStore {
     });
   }
 
-  /** Starts a look at every queued refresh, unless one is running (it starts the next when done). */
+  /**
+   * Starts a look at every queued refresh, unless one is running (it starts the next when done).
+   * Looks that writes put off go along (one ID more in the same `docker inspect`, one process less
+   * later), except those of containers a write runs on now: a look during a `docker start` waits
+   * for Docker's lock on the container, and would hold up every refresh queued behind it.
+   */
   private startRefreshes(): void {
     if (this.refreshing || this.refreshQueue.size === 0) return;
+    for (const [id, later] of [...this.lookLater]) {
+      if (this.refreshQueue.has(id) || this.heldByWrite(id)) continue;
+      clearTimeout(later.timer);
+      this.lookLater.delete(id);
+      this.refreshedAt.set(id, Date.now());
+      this.refreshQueue.set(id, later.waiters);
+    }
     const batch = this.refreshQueue;
     this.refreshQueue = new Map();
     this.refreshing = true;
