@@ -179,17 +179,24 @@ test('a look put off (lookAfterMs): the next write\'s look covers both, a lookup
 });
 
 test('looks put off go along with the next look at another container, unless a write runs on theirs', async (t) => {
-  const { docker, store, id: sandbox } = await storeWithContainer();
+  const { docker, store } = await storeWithContainer();
   t.mock.timers.enable({ apis: ['setTimeout'] });
   try {
+    const sandbox = await docker.containers.create(['--name', 'k8s_POD_pod_ns_uid_0', 'busybox', 'sleep', '60'], { [LABEL_TYPE]: 'sandbox' });
+    await docker.containers.start(sandbox);
     const member = await docker.containers.create(['--name', 'k8s_c_pod_ns_uid_0', 'busybox', 'sleep', '60'], { [LABEL_TYPE]: 'container' });
     const other = await docker.containers.create(['--name', 'k8s_d_pod_ns_uid_0', 'busybox', 'sleep', '60'], { [LABEL_TYPE]: 'container' });
     const made = (id: string, name: string) => () => madeInspect({ id, name, image: 'busybox', imageId: '', labels: { [LABEL_TYPE]: 'container' }, started: false, at: AT });
     const looks = () => docker.callsOf('containers.inspect').map(([ids]) => [...(ids as string[])].sort());
     const before = looks().length;
 
-    // RunPodSandbox puts its look off; the start of a member looks at both in one inspect
-    const sandboxSettled = store.settleInBackground(sandbox, made(sandbox, 'k8s_POD_pod_ns_uid_0'), undefined, { lookAfterMs: 500 });
+    // RunPodSandbox puts its look off; the start of a member looks at both in one inspect, and
+    // the member's change is heard once its sandbox is Docker's answer (GetContainerEvents reads it)
+    const sandboxHeldWhenMemberHeard: boolean[] = [];
+    store.onChange((change) => {
+      if (change.id === member) sandboxHeldWhenMemberHeard.push(store.isProvisional(sandbox));
+    });
+    const sandboxSettled = store.settleInBackground(sandbox, () => madeInspect({ id: sandbox, name: 'k8s_POD_pod_ns_uid_0', image: 'busybox', imageId: '', labels: { [LABEL_TYPE]: 'sandbox' }, started: true, at: AT }), undefined, { lookAfterMs: 500 });
     const memberSettled = store.settleInBackground(member, made(member, 'k8s_c_pod_ns_uid_0'), undefined, { lookAfterMs: 200 });
     await store.whileWriting([member], () => docker.containers.start(member));
     await store.settleInBackground(member, (held) => startedInspect(held!, AT));
@@ -197,6 +204,7 @@ test('looks put off go along with the next look at another container, unless a w
     assert.equal((await sandboxSettled)?.Id, sandbox);
     assert.equal((await memberSettled)?.State.Status, 'running');
     assert.equal(store.isProvisional(sandbox), false);
+    assert.deepEqual(sandboxHeldWhenMemberHeard, [false], 'the sandbox was applied before its member');
 
     // a put-off look of a container a write runs on waits for that write's own look
     const otherSettled = store.settleInBackground(other, made(other, 'k8s_d_pod_ns_uid_0'), undefined, { lookAfterMs: 200 });

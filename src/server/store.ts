@@ -2,7 +2,7 @@ import type { Logger } from '../common/logger.js';
 import type { DockerAdapter } from '../docker/adapter.js';
 import { DockerError } from '../docker/errors.js';
 import type { DockerEvent } from '../docker/events.js';
-import { LABEL_INSTANCE, instanceLabelFilter, ownedBy } from '../docker/labels.js';
+import { LABEL_INSTANCE, LABEL_TYPE, instanceLabelFilter, ownedBy } from '../docker/labels.js';
 import type { DockerContainerInspect } from '../docker/types.js';
 import { FollowedStream } from './followed-stream.js';
 import { StoreCore } from './store-core.js';
@@ -243,7 +243,10 @@ export class ContainerStore {
     void this.looking(async (seq) => {
       const found = await this.docker.containers.inspect(ids);
       const byId = new Map(found.map((inspect) => [inspect.Id, inspect]));
-      for (const id of ids) this.apply(id, seq, byId.get(id));
+      // Sandboxes first: a container's change heard by the listeners (GetContainerEvents) carries
+      // its pod's status as held then, which a look taken along (see above) brings in the same batch.
+      const sandboxFirst = [...ids].sort((a, b) => Number(!isSandbox(byId.get(a))) - Number(!isSandbox(byId.get(b))));
+      for (const id of sandboxFirst) this.apply(id, seq, byId.get(id));
     })
       .then(
         () => {
@@ -525,4 +528,8 @@ export function withOomKill(inspect: DockerContainerInspect, oomAtMs: number | u
   const started = Date.parse(inspect.State.StartedAt);
   if (Number.isFinite(started) && oomAtMs < started) return inspect; // an OOM of an earlier run
   return { ...inspect, State: { ...inspect.State, OOMKilled: true } };
+}
+
+function isSandbox(inspect: DockerContainerInspect | undefined): boolean {
+  return inspect?.Config.Labels?.[LABEL_TYPE] === 'sandbox';
 }
