@@ -53,12 +53,8 @@ let root: protobuf.Root | undefined;
 export function criService(name: CriServiceName): Record<string, CriMethodDefinition> {
   let service = services.get(name);
   if (!service) {
-    if (!root) {
-      root = protobuf.Root.fromJSON(JSON.parse(readFileSync(PROTO_JSON_PATH, 'utf8')) as protobuf.INamespace);
-      root.resolveAll();
-    }
     service = {};
-    for (const method of root.lookupService(`runtime.v1.${name}`).methodsArray) {
+    for (const method of loadedRoot().lookupService(`runtime.v1.${name}`).methodsArray) {
       const request = method.resolvedRequestType!;
       const response = method.resolvedResponseType!;
       service[method.name] = {
@@ -76,8 +72,21 @@ export function criService(name: CriServiceName): Record<string, CriMethodDefini
   return service;
 }
 
+/** The encoder of one CRI message type by its full name (e.g. `runtime.v1.Container`), from objects in LOADER_OPTIONS' shapes. */
+export function criMessageSerializer(fullName: string): (value: unknown) => Buffer {
+  return serializer(loadedRoot().lookupType(fullName));
+}
+
 /** LOADER_OPTIONS as protobufjs's toObject reads them (field names are camelCase in api.json already). */
 const { keepCase: _keepCase, ...TO_OBJECT } = LOADER_OPTIONS as protobuf.IConversionOptions & { keepCase?: boolean };
+
+function loadedRoot(): protobuf.Root {
+  if (!root) {
+    root = protobuf.Root.fromJSON(JSON.parse(readFileSync(PROTO_JSON_PATH, 'utf8')) as protobuf.INamespace);
+    root.resolveAll();
+  }
+  return root;
+}
 
 function serializer(type: protobuf.Type): (value: unknown) => Buffer {
   return (value) => {

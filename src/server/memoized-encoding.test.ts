@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { criService } from '../cri/definition.js';
-import { POD_SANDBOX_STATUS_TIMESTAMP_FIELD, int64Field, withMemoizedEncoding } from './served-encoding.js';
+import { criMessageSerializer, criService } from '../cri/definition.js';
+import { POD_SANDBOX_STATUS_TIMESTAMP_FIELD, int64Field, servedCriService, withMemoizedEncoding } from './served-encoding.js';
 
 test('a list answer object is encoded once; a new object is encoded again', () => {
   const service = criService('RuntimeService');
@@ -64,4 +64,45 @@ test('int64Field encodes the key and the value as varints', () => {
   const nanos = 1_796_673_518_037_379_300n;
   const decoded = criService('RuntimeService').PodSandboxStatus!.responseDeserialize(int64Field(POD_SANDBOX_STATUS_TIMESTAMP_FIELD, nanos)) as { timestamp: string };
   assert.equal(decoded.timestamp, String(nanos));
+});
+
+test('a list made again encodes only its new items; the bytes are protobufjs\'s own for the whole list', () => {
+  const service = criService('RuntimeService');
+  const encodedItems: string[] = [];
+  const countingItems = (type: string) => {
+    const encode = criMessageSerializer(type);
+    return (value: unknown) => {
+      encodedItems.push((value as { id: string }).id);
+      return encode(value);
+    };
+  };
+  const memo = withMemoizedEncoding(service, { ListContainers: { items: 'containers', field: 1, type: 'runtime.v1.Container' } }, countingItems);
+  const encode = (value: object) => memo.ListContainers!.responseSerialize(value as never);
+  const item = (id: string, state = 'CONTAINER_RUNNING') => ({ id, podSandboxId: 'p', metadata: { name: id, attempt: 0 }, state, labels: { app: 'web', long: 'x'.repeat(200) }, annotations: {} });
+  const a = item('a');
+  const b = item('b');
+  const first = encode({ containers: [a, b] });
+  assert.ok(first.equals(service.ListContainers!.responseSerialize({ containers: [a, b] } as never)), 'the same bytes as the whole list encoded at once (an item over 127 bytes: a two-byte length)');
+  assert.deepEqual(encodedItems, ['a', 'b']);
+  // b changed: a new list object holding a's same object and a new b
+  const b2 = item('b', 'CONTAINER_EXITED');
+  const second = encode({ containers: [a, b2] });
+  assert.deepEqual(encodedItems, ['a', 'b', 'b'], 'only the changed item was encoded again');
+  const decoded = service.ListContainers!.responseDeserialize(second) as { containers: Array<{ id: string; state: string; labels: Record<string, string> }> };
+  assert.deepEqual(decoded.containers.map((c) => [c.id, c.state, c.labels.app]), [['a', 'CONTAINER_RUNNING', 'web'], ['b', 'CONTAINER_EXITED', 'web']]);
+  // an empty list, and answers that are not a plain list, are encoded whole
+  assert.deepEqual(service.ListContainers!.responseDeserialize(encode({ containers: [] })), { containers: [] });
+  encode({ containers: [a], extra: 1 });
+  assert.deepEqual(encodedItems, ['a', 'b', 'b'], 'an answer with another field goes to the whole encoder');
+});
+
+test('the served lists (containers, pod sandboxes, images) decode as encoded whole', () => {
+  const runtime = servedCriService('RuntimeService');
+  const images = servedCriService('ImageService');
+  const pods = { items: [{ id: 's1', metadata: { name: 'p', uid: 'u', namespace: 'n', attempt: 1 }, state: 'SANDBOX_READY', createdAt: '5', labels: { a: 'b' }, annotations: {}, runtimeHandler: '' }] };
+  const pictures = { images: [{ id: 'sha256:1', repoTags: ['busybox:latest'], repoDigests: [], size: '1024', uid: null, username: '', spec: null, pinned: false }] };
+  const whole = (service: Record<string, { responseSerialize: (v: never) => Buffer }>, method: string, value: object) => service[method]!.responseSerialize(value as never);
+  assert.ok(whole(runtime, 'ListPodSandbox', pods).equals(criService('RuntimeService').ListPodSandbox!.responseSerialize(pods as never)));
+  assert.ok(whole(images, 'ListImages', pictures).equals(criService('ImageService').ListImages!.responseSerialize(pictures as never)));
+  assert.equal((images.ListImages!.responseDeserialize(whole(images, 'ListImages', pictures)) as typeof pictures).images[0]!.size, '1024');
 });
